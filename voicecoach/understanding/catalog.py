@@ -1,0 +1,134 @@
+"""The phrase catalog (phrases.yaml) in usable form, and the concrete command phrasings for a guide.
+
+The same catalog feeds the intent matcher and the recognizers' grammars (`command_phrases`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from voicecoach.guide.model import Guide
+from voicecoach.understanding.numbers import number_to_words, ordinal_to_words
+from voicecoach.understanding.templates import expand
+from voicecoach.understanding.text import normalize
+
+SLOT_MARKERS = ("{n}", "{nth}", "{topic}")
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """Phrasings whose intent depends on the dialogue state."""
+
+    phrases: frozenset[str]
+    when: tuple[tuple[str, str], ...]  # (state, intent) in priority order
+    otherwise: str
+
+
+@dataclass(frozen=True)
+class SlotTemplate:
+    intent: str
+    phrase: str  # expanded, still holding {n}, {nth} or {topic}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    wrappers_start: tuple[tuple[str, ...], ...]  # longest first
+    wrappers_end: tuple[tuple[str, ...], ...]
+    fixed: dict[str, str]  # phrase -> intent, for phrasings without slots
+    slot_templates: tuple[SlotTemplate, ...]
+    contextual: tuple[ContextRule, ...]
+    deictic_topics: frozenset[str]
+    safety: re.Pattern[str]
+    filler_words: frozenset[str]
+    whole_utterance_only: frozenset[str]
+
+    def context_rule(self, phrase: str) -> ContextRule | None:
+        return next((rule for rule in self.contextual if phrase in rule.phrases), None)
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    """The catalog bundled with the package (parsed once)."""
+    text = resources.files("voicecoach.understanding").joinpath("phrases.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    fixed: dict[str, str] = {}
+    slot_templates: list[SlotTemplate] = []
+    for intent, templates in data["intents"].items():
+        for template in templates:
+            for phrase in expand(template):
+                phrase = _clean(phrase)
+                if any(marker in phrase for marker in SLOT_MARKERS):
+                    slot_templates.append(SlotTemplate(intent, phrase))
+                else:
+                    fixed.setdefault(phrase, intent)
+    contextual = tuple(
+        ContextRule(
+            frozenset(_clean(p) for t in rule["phrases"] for p in expand(t)),
+            tuple((state, str(intent)) for state, intent in rule["when"].items()),
+            str(rule["otherwise"]),
+        )
+        for rule in data["contextual"]
+    )
+    return Catalog(
+        wrappers_start=_word_tuples(data["wrappers"]["start"]),
+        wrappers_end=_word_tuples(data["wrappers"]["end"]),
+        fixed=fixed,
+        slot_templates=tuple(slot_templates),
+        contextual=contextual,
+        deictic_topics=frozenset(normalize(t) for t in data["deictic_topics"]),
+        safety=_safety_pattern(data["safety"]),
+        filler_words=frozenset(normalize(w) for w in data["filler_words"]),
+        whole_utterance_only=frozenset(data["whole_utterance_only"]),
+    )
+
+
+def _clean(phrase: str) -> str:
+    """Normalise a catalog phrase like an utterance, keeping slot markers intact."""
+    return " ".join(w if w in SLOT_MARKERS else normalize(w) for w in phrase.split())
+
+
+def _word_tuples(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted((tuple(normalize(p).split()) for p in phrases), key=len, reverse=True))
+
+
+def _safety_pattern(templates: list[str]) -> re.Pattern[str]:
+    alternatives = []
+    for template in templates:
+        for phrase in expand(template):
+            words = [re.escape(w.rstrip("*")) + (r"[a-z']*" if w.endswith("*") else "") for w in phrase.split()]
+            alternatives.append(r"\b" + r" ".join(words) + r"\b")
+    return re.compile("|".join(sorted(set(alternatives), key=len, reverse=True)))
+
+
+def command_phrases(guide: Guide) -> list[str]:
+    """Every concrete command phrasing for this guide: the catalog with its slots filled in.
+
+    Step numbers run from 1 to the guide's length; topics are the guide's concept names and step titles.
+    """
+    catalog = load_catalog()
+    count = len(guide.steps)
+    fills = {
+        "{n}": [number_to_words(n) for n in range(1, count + 1)],
+        "{nth}": [ordinal_to_words(n) for n in range(1, count + 1)] + ["last", "final"],
+        "{topic}": topic_names(guide),
+    }
+    phrases: dict[str, None] = dict.fromkeys(catalog.fixed)
+    for rule in catalog.contextual:
+        phrases.update(dict.fromkeys(sorted(rule.phrases)))
+    for template in catalog.slot_templates:
+        marker = next(m for m in SLOT_MARKERS if m in template.phrase)
+        for value in fills[marker]:
+            phrases.setdefault(template.phrase.replace(marker, value), None)
+    return list(phrases)
+
+
+def topic_names(guide: Guide) -> list[str]:
+    """Spoken names of the guide's concepts, then its step titles, normalised, without duplicates."""
+    names = [normalize(name) for _, concept in guide.concepts() for name in concept.names]
+    names += [normalize(step.title) for step in guide.steps]
+    return list(dict.fromkeys(n for n in names if n))
