@@ -19,6 +19,7 @@ from voicecoach.understanding.text import tokenize
 FOUND_THRESHOLD = 0.44  # share of the question's meaning (idf-weighted) the best passage must cover
 KIND_WEIGHT = {"faq": 1.3, "concept": 1.15, "summary": 1.0, "body": 1.0, "example": 0.85}
 K1, B = 1.2, 0.75
+MIN_STEM = 4  # shorter stems collide ("cars" and "cared" would both become "car")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class _Language:
 @lru_cache(maxsize=1)
 def _language() -> _Language:
     data = yaml.safe_load(resources.files("voicecoach.understanding").joinpath("language.yaml").read_text("utf-8"))
+    assert all(isinstance(w, str) for w in data["stopwords"]), "quote yes/no/on/off in language.yaml"
     groups: dict[str, str] = {}
     for words in data["synonyms"]:
         for word in words:
@@ -59,10 +61,10 @@ def _language() -> _Language:
 def stem(word: str) -> str:
     """A light suffix stripper: enough to meet "arguing" and "argue" at "argu"."""
     for suffix in ("ingly", "edly", "ing", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             word = word[: -len(suffix)]
             break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+    return word[:-1] if word.endswith("e") and len(word) > MIN_STEM else word
 
 
 def terms(text: str) -> list[str]:
@@ -97,6 +99,11 @@ class GuideIndex:
             self._add(step.number, "summary", step.summary, f"{step.title} {step.title} {step.summary}")
             for paragraph in step.body:
                 self._add(step.number, "body", paragraph, paragraph)
+        self.key_terms = frozenset(
+            t for step in guide.steps
+            for text in (step.title, *(f.question for f in step.faq), *(n for c in step.concepts for n in c.names))
+            for t in terms(text)
+        )
         count = len(self.passages)
         frequency = Counter(t for p in self.passages for t in p.terms)
         self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
@@ -107,7 +114,12 @@ class GuideIndex:
         self.passages.append(Passage(step, kind, text, Counter(terms(searchable))))
 
     def search(self, question: str) -> tuple[Passage | None, float]:
-        """The best passage and its coverage of the question (0..1)."""
+        """The best passage and its coverage of the question (0..1).
+
+        A lone shared word counts only when it is a key term of the guide (a title, concept name or faq
+        question word, or one of a group of synonyms): "taxes on cars" does not match an example that
+        happens to mention a car.
+        """
         query = list(dict.fromkeys(terms(question)))
         if not query:
             return None, 0.0
@@ -118,6 +130,10 @@ class GuideIndex:
                 best, best_score = passage, score
         if best is None:
             return None, 0.0
+        shared = [t for t in query if t in best.terms and not t.startswith("#")]
+        groups = [t for t in query if t in best.terms and t.startswith("#")]
+        if len(shared) + len(groups) < 2 and not (set(shared) & self.key_terms or groups):
+            return best, 0.0
         return best, self._coverage(query, best)
 
     def content_word_count(self, text: str) -> int:
