@@ -1,0 +1,220 @@
+"""SoundDeviceSpeaker: speaks through a sounddevice OutputStream, sentence by sentence.
+
+The stream stays open and its callback pulls audio from a small queue, so stop() takes effect at the
+next 10 ms block; the next sentence is synthesized while the current one plays. Every block played is
+kept in `history` (PlaybackHistory) with the time it is due at the device.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecoach.errors import DeviceError
+from voicecoach.voice.devices import OutputDevice, load_sounddevice, resolve_output_device
+from voicecoach.voice.reference import PlaybackHistory
+from voicecoach.voice.speaker import BaseSpeaker, SpeechResult
+from voicecoach.voice.synthesizer import Synthesizer
+
+log = logging.getLogger(__name__)
+
+BLOCK_SECONDS = 0.005
+RESYNC_SECONDS = 0.02  # a block more than this away from the sample clock restarts it (stall, underrun)
+STALL_TIMEOUT = 5.0  # seconds without a callback before playback is declared broken (start-up takes ~2 s)
+
+
+@dataclass
+class _Chunk:
+    """One sentence's audio in the play queue (mutated only under the queue lock)."""
+
+    index: int
+    samples: np.ndarray
+    rate: int | None
+    position: int = 0
+    first_due: float | None = None
+    end_due: float | None = None
+
+
+class SoundDeviceSpeaker(BaseSpeaker):
+    """Speaks through an output device; see the module docstring."""
+
+    def __init__(self, synthesizer: Synthesizer | None = None, device: str | int | None = None,
+                 rate: int | None = None, history_seconds: float = 30.0) -> None:
+        super().__init__(rate)
+        self.synthesizer = synthesizer or Synthesizer()
+        self.device: OutputDevice = resolve_output_device(device)
+        self._sd = load_sounddevice()
+        self._queue: deque[_Chunk] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._halt_requested = False
+        self._halted_at: float | None = None
+        self._callbacks = 0
+        self._next_due: float | None = None
+        self.underruns = 0  # output blocks the device asked for too late (CPU starvation)
+        self._utterance_started_at: float | None = None
+        self._last_callback_at = time.monotonic()
+        self._stream, self.sample_rate = self._open_stream()
+        self.history = PlaybackHistory(self.sample_rate, history_seconds)
+        self._stream.start()
+
+    def _open_stream(self):
+        rates = [22050, int(self.device.default_samplerate)]  # espeak's rate, else the device's own
+        last_error: Exception | None = None
+        for rate in dict.fromkeys(rates):
+            try:
+                stream = self._sd.OutputStream(
+                    samplerate=rate, channels=1, dtype="int16", device=self.device.index,
+                    blocksize=round(rate * BLOCK_SECONDS), latency="low", callback=self._callback)
+                return stream, rate
+            except Exception as error:  # PortAudioError: invalid sample rate, device busy ...
+                last_error = error
+        raise DeviceError(f"could not open audio output {self.device.name!r} ({last_error})",
+                          "choose another device with --output-device, or close programs using it")
+
+    # The audio callback: runs on PortAudio's thread every block; keep it short.
+    def _callback(self, outdata, frames, time_info, status) -> None:
+        now = time.monotonic()
+        lead = time_info.outputBufferDacTime - time_info.currentTime
+        due = self._clock(now + (lead if 0 <= lead < 1.0 else self._stream.latency), frames)
+        out = outdata[:, 0]
+        filled = 0
+        with self._lock:
+            self._callbacks += 1
+            self._last_callback_at = now
+            if status.output_underflow:
+                self.underruns += 1
+            if self._halt_requested:
+                self._queue.clear()
+                self._halt_requested = False
+                self._halted_at = due
+                self._wake.notify_all()
+            while filled < frames and self._queue:
+                chunk = self._queue[0]
+                if chunk.position == 0:
+                    chunk.first_due = due + filled / self.sample_rate
+                    if self._utterance_started_at is None:
+                        self._utterance_started_at = chunk.first_due
+                count = min(frames - filled, len(chunk.samples) - chunk.position)
+                out[filled:filled + count] = chunk.samples[chunk.position:chunk.position + count]
+                chunk.position += count
+                filled += count
+                if chunk.position >= len(chunk.samples):
+                    chunk.end_due = due + filled / self.sample_rate
+                    self._queue.popleft()
+                    self._wake.notify_all()
+        out[filled:] = 0
+        self.history.add(due, out)
+
+    def _clock(self, measured: float, frames: int) -> float:
+        """When this block's first sample is heard: counted in samples from the previous block, gently
+        pulled towards the measured time (callback wake-ups jitter by milliseconds), reset after a jump."""
+        expected = self._next_due
+        if expected is None or abs(measured - expected) > RESYNC_SECONDS:
+            due = measured
+        else:
+            due = expected + 0.02 * (measured - expected)
+        self._next_due = due + frames / self.sample_rate
+        return due
+
+    def _speak(self, text: str, sentences: tuple[str, ...]) -> SpeechResult:
+        called_at = time.monotonic()
+        chunks: list[_Chunk] = []
+        with self._lock:
+            self._halted_at = None
+            self._utterance_started_at = None
+        for index, sentence in enumerate(sentences):
+            if self._stop_event.is_set():
+                break
+            if not self._enqueue(self._render(index, sentence), sentences, chunks):
+                break
+        with self._wake:
+            while self._queue and not self._stop_event.is_set():
+                self._wait_for_callback()
+            if self._stop_event.is_set():
+                self._halt_requested = True
+                while self._halted_at is None:
+                    self._wait_for_callback()
+                halted_at = self._halted_at
+            else:
+                halted_at = None
+        if halted_at is None:  # everything is queued to the device: wait until it has been heard
+            end = max((c.end_due for c in chunks if c.end_due), default=time.monotonic())
+            time.sleep(max(0.0, end - time.monotonic()))
+        stop_time = halted_at if halted_at is not None else float("inf")
+        spoken = sum(1 for c in chunks if c.end_due is not None and c.end_due <= stop_time)
+        started = min((c.first_due for c in chunks if c.first_due), default=called_at)
+        ended = halted_at if halted_at is not None else max((c.end_due for c in chunks if c.end_due),
+                                                            default=called_at)
+        return SpeechResult(text, sentences, spoken, spoken < len(sentences), started, ended)
+
+    @property
+    def utterance_started_at(self) -> float | None:
+        """When the current (or last) utterance's first sample was due at the device; None before that."""
+        return self._utterance_started_at
+
+    def _enqueue(self, chunk: _Chunk, sentences: tuple[str, ...], chunks: list[_Chunk]) -> bool:
+        """Queue `chunk` once the sentence before it has started playing (one sentence ahead, no gap).
+
+        A sentence waiting in the queue is re-synthesized if the rate changed meanwhile, so "slower"
+        takes effect at the next sentence. False when stopped."""
+        while True:
+            with self._wake:
+                if self._stop_event.is_set():
+                    return False
+                waiting = self._queue[-1] if self._queue and self._queue[-1].position == 0 else None
+                if waiting is None and chunk.rate == self.rate:
+                    self._queue.append(chunk)
+                    chunks.append(chunk)
+                    return True
+                if waiting is not None and waiting.rate == self.rate:
+                    self._wait_for_callback()
+                    continue
+            if waiting is None:
+                chunk = self._render(chunk.index, sentences[chunk.index])
+                continue
+            replacement = self._render(waiting.index, sentences[waiting.index])  # outside the lock
+            with self._wake:
+                if self._queue and self._queue[-1] is waiting and waiting.position == 0:
+                    self._queue[-1] = replacement
+                    chunks[chunks.index(waiting)] = replacement
+
+    def _render(self, index: int, sentence: str) -> _Chunk:
+        rate = self.rate
+        clip = self.synthesizer.synthesize(sentence, rate=rate).resampled(self.sample_rate)
+        return _Chunk(index, np.asarray(clip.samples), rate)
+
+    def _wait_for_callback(self) -> None:
+        """Wait (holding the condition) for the callback's next news; DeviceError if it has gone quiet."""
+        self._wake.wait(0.02)
+        if time.monotonic() - self._last_callback_at > STALL_TIMEOUT:
+            self._queue.clear()
+            raise DeviceError(f"audio output {self.device.name!r} stopped playing",
+                              "check the device, or choose another with --output-device")
+
+    def warm_up(self, timeout: float = 5.0) -> bool:
+        """Wait until the device pulls audio steadily (PulseAudio's ALSA plugin can take ~2 s to start)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._callbacks >= round(0.2 / BLOCK_SECONDS):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def _on_stop(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def close(self) -> None:
+        super().close()
+        with self._turn:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception as error:  # closing a device that vanished
+                log.debug("closing the output stream: %s", error)
