@@ -2,7 +2,7 @@
 
 import pytest
 
-from voicecoach.voice.sentences import split_sentences
+from voicecoach.sentences import split_sentences
 
 CASES = [
     ("Call 1 800 799 7233. Someone answers day and night!",

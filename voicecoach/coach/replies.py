@@ -11,7 +11,7 @@ from typing import Iterable
 
 import yaml
 
-from voicecoach.coach.sentences import split_sentences
+from voicecoach.sentences import split_sentences
 
 PHRASES_PATH = Path(__file__).with_name("phrases.yaml")
 # A template's own full stop after a field that already ends a sentence ("Step 2: Why not?.").
@@ -49,7 +49,6 @@ class PhraseBook:
     """The coach's wording, read from a YAML mapping of key → template."""
 
     templates: dict[str, str]
-    abbreviations: frozenset[str]
 
     def say(self, key: str, **fields: object) -> str:
         """The phrase `key` with its {placeholders} filled in (KeyError for an unknown key: a bug)."""
@@ -57,7 +56,7 @@ class PhraseBook:
         return _DOUBLE_STOP.sub(r"\1", " ".join(text.split()))
 
     def sentences(self, text: str) -> tuple[str, ...]:
-        return split_sentences(text, self.abbreviations)
+        return tuple(split_sentences(text))
 
     def said(self, key: str, **fields: object) -> tuple[str, ...]:
         """The phrase `key`, filled in and split into sentences."""
@@ -74,5 +73,4 @@ def make_reply(sentences: Iterable[str], action: Action, rate: int) -> Reply:
 def phrase_book(path: Path = PHRASES_PATH) -> PhraseBook:
     """The phrase book at `path` (the bundled one by default), loaded once."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    abbreviations = frozenset(str(a).lower() for a in data.pop("abbreviations", []))
-    return PhraseBook({str(k): str(v) for k, v in data.items()}, abbreviations)
+    return PhraseBook({str(k): str(v) for k, v in data.items()})

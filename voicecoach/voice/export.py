@@ -13,7 +13,7 @@ from voicecoach.errors import VoicecoachError
 from voicecoach.guide.model import Guide
 from voicecoach.voice.clip import AudioClip, join_clips, publish, write_wav
 from voicecoach.voice.script import ScriptItem, build_script
-from voicecoach.voice.sentences import split_sentences
+from voicecoach.sentences import split_sentences
 from voicecoach.voice.synthesizer import Synthesizer
 
 FORMATS = ("wav", "ogg", "flac", "mp3")

@@ -14,7 +14,7 @@ from typing import TextIO
 
 import numpy as np
 
-from voicecoach.voice.clip import publish
+from voicecoach.voice.clip import AudioClip, publish
 from voicecoach.voice.speaker import BaseSpeaker, SpeechResult
 from voicecoach.voice.synthesizer import Synthesizer
 
@@ -65,6 +65,11 @@ class WavFileSpeaker(BaseSpeaker):
     def add_silence(self, seconds: float) -> None:
         """Advance the timeline (e.g. while the listener talks) without speaking."""
         self._write(np.zeros(round(seconds * self.sample_rate), dtype=np.int16))
+
+    def add_audio(self, samples: np.ndarray, sample_rate: int) -> None:
+        """Append other audio to the timeline (the listener's voice in a recorded session)."""
+        clip = AudioClip(np.asarray(samples, dtype=np.int16), sample_rate).resampled(self.sample_rate)
+        self._write(np.asarray(clip.samples))
 
     def _speak(self, text: str, sentences: tuple[str, ...]) -> SpeechResult:
         started_at = time.monotonic()

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
-from voicecoach.voice.sentences import split_sentences
+from voicecoach.sentences import split_sentences
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Sentence chunking for speech: split text into the sentences the speaker synthesizes one at a time."""
+"""Splitting prose into sentences: the unit the coach reads, the speaker synthesizes, and a pause resumes at."""
 
 from __future__ import annotations
 
