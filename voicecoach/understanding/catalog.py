@@ -109,6 +109,7 @@ def command_phrases(guide: Guide) -> list[str]:
     """Every concrete command phrasing for this guide: the catalog with its slots filled in.
 
     Step numbers run from 1 to the guide's length; topics are the guide's concept names and step titles.
+    The guide's faq questions are included too, so a listener can ask them in the words written there.
     """
     catalog = load_catalog()
     count = len(guide.steps)
@@ -124,6 +125,9 @@ def command_phrases(guide: Guide) -> list[str]:
         marker = next(m for m in SLOT_MARKERS if m in template.phrase)
         for value in fills[marker]:
             phrases.setdefault(template.phrase.replace(marker, value), None)
+    for step in guide.steps:
+        for faq in step.faq:
+            phrases.setdefault(normalize(faq.question), None)
     return list(phrases)
 
 

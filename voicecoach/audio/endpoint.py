@@ -1,0 +1,121 @@
+"""Endpointing: cut utterances out of a stream of 30 ms frames with webrtcvad, pre-roll and hangover."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Protocol
+
+import numpy as np
+import webrtcvad
+
+from voicecoach.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, Utterance
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """How speech is found. Times in milliseconds; frames are FRAME_MS long."""
+
+    aggressiveness: int = 2  # webrtcvad 0 (keeps most) .. 3 (drops most non-speech)
+    pre_roll_ms: int = 300  # audio kept from before the detected start, so first syllables survive
+    hangover_ms: int = 450  # silence that ends an utterance: shorter answers faster, longer cuts pauses
+    start_ms: int = 90  # voiced time, within `start_window_ms`, that starts an utterance
+    start_window_ms: int = 150
+    min_speech_ms: int = 150  # utterances with less voiced time than this are dropped (clicks, bumps)
+    max_utterance_ms: int = 10000  # a forced end for endless speech or noise
+    min_level_dbfs: float = -55.0  # frames quieter than this are never speech
+
+
+class Endpointer(Protocol):
+    """Turns frames into utterances: feed frames with `process`, call `flush` at the end of the stream."""
+
+    @property
+    def in_speech(self) -> bool: ...
+
+    def process(self, frame: np.ndarray) -> list[Utterance]: ...
+
+    def flush(self) -> list[Utterance]: ...
+
+
+def _frames_for(ms: int) -> int:
+    return max(1, round(ms / FRAME_MS))
+
+
+def level_dbfs(frame: np.ndarray) -> float:
+    if not len(frame):
+        return -120.0
+    rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) / 32768.0
+    return 20.0 * np.log10(max(rms, 1e-6))
+
+
+class VadEndpointer:
+    """The webrtcvad endpointer (see EndpointSettings for its knobs)."""
+
+    def __init__(self, settings: EndpointSettings | None = None) -> None:
+        self.settings = settings or EndpointSettings()
+        self._vad = webrtcvad.Vad(self.settings.aggressiveness)
+        self._pre_roll: collections.deque[np.ndarray] = collections.deque(maxlen=_frames_for(self.settings.pre_roll_ms))
+        self._window: collections.deque[bool] = collections.deque(maxlen=_frames_for(self.settings.start_window_ms))
+        self._frames: list[np.ndarray] = []
+        self._voiced = 0
+        self._silent_run = 0
+        self._position = 0  # samples seen so far
+        self._start_sample = 0
+        self._in_speech = False
+
+    @property
+    def in_speech(self) -> bool:
+        return self._in_speech
+
+    def _is_speech(self, frame: np.ndarray) -> bool:
+        if len(frame) != FRAME_SAMPLES or level_dbfs(frame) < self.settings.min_level_dbfs:
+            return False
+        return self._vad.is_speech(frame.astype("<i2", copy=False).tobytes(), SAMPLE_RATE)
+
+    def process(self, frame: np.ndarray) -> list[Utterance]:
+        speech = self._is_speech(frame)
+        self._position += len(frame)
+        if not self._in_speech:
+            self._pre_roll.append(frame)
+            self._window.append(speech)
+            if sum(self._window) >= _frames_for(self.settings.start_ms):
+                self._in_speech = True
+                self._frames = list(self._pre_roll)
+                self._start_sample = self._position - sum(len(f) for f in self._frames)
+                self._voiced = sum(self._window)
+                self._silent_run = 0
+                self._pre_roll.clear()
+                self._window.clear()
+            return []
+        self._frames.append(frame)
+        self._voiced += speech
+        self._silent_run = 0 if speech else self._silent_run + 1
+        if self._silent_run >= _frames_for(self.settings.hangover_ms):
+            return self._finish()
+        if len(self._frames) >= _frames_for(self.settings.max_utterance_ms):
+            return self._finish()
+        return []
+
+    def flush(self) -> list[Utterance]:
+        result = self._finish() if self._in_speech else []
+        self._pre_roll.clear()
+        self._window.clear()
+        return result
+
+    def _finish(self) -> list[Utterance]:
+        self._in_speech = False
+        frames, voiced = self._frames, self._voiced
+        self._frames, self._voiced, self._silent_run = [], 0, 0
+        if voiced * FRAME_MS < self.settings.min_speech_ms:
+            return []
+        samples = np.concatenate(frames)
+        start = self._start_sample / SAMPLE_RATE
+        return [Utterance(samples, start, start + len(samples) / SAMPLE_RATE)]
+
+
+def find_utterances(frames: Iterable[np.ndarray], settings: EndpointSettings | None = None) -> Iterator[Utterance]:
+    """Every utterance in a finite or endless stream of frames."""
+    endpointer = VadEndpointer(settings)
+    for frame in frames:
+        yield from endpointer.process(frame)
+    yield from endpointer.flush()

@@ -1,0 +1,47 @@
+"""`voicecoach run`: the live coach (microphone or a recording in, voice or a WAV out)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from voicecoach.cli.common import add_guide_option
+from voicecoach.errors import VoicecoachError
+from voicecoach.guide.library import find_guide
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser(
+        "run", help="the live coach: listen, understand, answer aloud",
+        description="Microphone → endpointing → recognizer → intents → coach → speaker. Say 'help' at any "
+                    "time; 'stop' while the coach speaks pauses it; 'goodbye' ends and saves your place.")
+    add_guide_option(run)
+    run.add_argument("--input", type=Path, metavar="FILE", help="run on a recording instead of the microphone")
+    run.add_argument("--realtime", action="store_true", help="with --input: pace the recording in real time")
+    run.add_argument("--wav-out", type=Path, metavar="FILE", help="write what the coach says to a WAV file")
+    run.add_argument("--input-device", metavar="NAME_OR_INDEX", help="microphone (see `voicecoach devices`)")
+    run.add_argument("--output-device", metavar="NAME_OR_INDEX", help="speaker (see `voicecoach devices`)")
+    run.add_argument("--voice", help="text-to-speech voice (see `voicecoach voices`)")
+    run.add_argument("--rate", type=int, help="speaking rate in words per minute (default: the saved rate, else 170)")
+    run.add_argument("--wake-word", metavar="PHRASE", help='only act on speech that starts with PHRASE, e.g. "hey coach"')
+    run.add_argument("--continuous", action="store_true", help="read the whole guide like an audiobook; any command interrupts")
+    run.add_argument("--fresh", action="store_true", help="ignore saved progress")
+    run.add_argument("--quiet", action="store_true", help="no live status line")
+    run.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto", help="speech recognizer")
+    run.add_argument("--model", type=Path, help="a Vosk model folder")
+    run.add_argument("--min-confidence", type=float, help="reject transcripts below this confidence (0..1)")
+    run.set_defaults(handler=run_live)
+
+
+def run_live(args: argparse.Namespace) -> int:
+    from voicecoach.live import LiveOptions, run_session
+
+    if args.realtime and not args.input:
+        raise VoicecoachError("--realtime only applies to --input", "drop --realtime, or give --input FILE")
+    options = LiveOptions(
+        input_path=args.input, realtime=args.realtime, wav_out=args.wav_out, input_device=args.input_device,
+        output_device=args.output_device, voice=args.voice, rate=args.rate, wake_phrase=args.wake_word,
+        continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
+        min_confidence=args.min_confidence)
+    return run_session(find_guide(args.guide), options, sys.stdout)

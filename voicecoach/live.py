@@ -1,0 +1,135 @@
+"""Assembling a live session from the user's options: the audio source, recognizer, speaker and status."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from voicecoach.audio.echo import ReferenceEchoFilter
+from voicecoach.coach.machine import Coach
+from voicecoach.coach.progress import ProgressStore
+from voicecoach.coach.replies import Reply
+from voicecoach.guide.model import Guide
+from voicecoach.session import Session, SessionSettings, Turn
+from voicecoach.speech.recognizer import Recognizer
+from voicecoach.status import StatusLine
+from voicecoach.understanding.catalog import command_phrases
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    input_path: Path | None = None
+    realtime: bool = False
+    wav_out: Path | None = None
+    input_device: str | None = None
+    output_device: str | None = None
+    voice: str | None = None
+    rate: int | None = None
+    wake_phrase: str | None = None
+    continuous: bool = False
+    fresh: bool = False
+    quiet: bool = False
+    engine: str = "auto"
+    model: Path | None = None
+    min_confidence: float | None = None
+
+
+def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
+    """The phrases the recognizer listens for; with a wake phrase, each command also after it."""
+    phrases = command_phrases(guide)
+    if wake_phrase:
+        wake = " ".join(wake_phrase.lower().split())
+        phrases = [wake] + [f"{wake} {p}" for p in phrases] + phrases
+    return phrases
+
+
+def open_recognizer(guide: Guide, options: LiveOptions) -> Recognizer:
+    from voicecoach.speech.sphinx import PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(recognizer_phrases(guide, options.wake_phrase))
+
+
+def _device(spec: str | None) -> str | int | None:
+    return int(spec) if spec is not None and spec.isdigit() else spec
+
+
+def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
+    """Run until the listener says goodbye, the recording ends, or Ctrl-C; progress is saved either way."""
+    from voicecoach.voice.factory import open_speaker
+
+    recognizer = open_recognizer(guide, options)
+    file_input = options.input_path is not None
+    if file_input:
+        from voicecoach.audio.wavfile import WavSource
+
+        source = WavSource(options.input_path, realtime=options.realtime)
+    else:
+        from voicecoach.audio.microphone import MicrophoneSource
+
+        source = MicrophoneSource(_device(options.input_device))
+    status = StatusLine(enabled=not options.quiet and not file_input)
+    speaker = None
+    session = None
+    try:
+        speaker = open_speaker(device=_device(options.output_device), voice=options.voice, rate=options.rate,
+                               wav_path=options.wav_out,
+                               text_only=file_input and options.wav_out is None, text_stream=out)
+        if file_input and options.wav_out is not None and options.realtime:
+            speaker.realtime = True  # type: ignore[attr-defined]
+        coach = Coach(guide, progress=ProgressStore(), fresh=options.fresh, rate=options.rate)
+        settings = SessionSettings(wake_phrase=options.wake_phrase, continuous=options.continuous,
+                                   wait_for_speech=file_input and not options.realtime)
+        if options.min_confidence is not None:
+            settings.min_confidence = options.min_confidence
+        history = getattr(speaker, "history", None)
+        echo = ReferenceEchoFilter(history) if history is not None else None
+
+        def on_turn(turn: Turn) -> None:
+            shown = f"heard {turn.heard!r} → {turn.intent.name}" if turn.heard else "…"
+            status.update(heard=shown, force=True)
+            if file_input or not status.enabled:
+                note = f" (ignored: {turn.ignored})" if turn.ignored else ""
+                print(f"[{turn.at:7.2f}s] heard {turn.heard!r} ({turn.confidence:.2f}) → {turn.intent.name}"
+                      f"{_slots(turn)}{note}", file=out, flush=True)
+
+        def on_reply(reply: Reply) -> None:
+            place = coach.state.place
+            status.update(step=f"step {place.step}/{len(guide.steps)}" if place else "", mode="speaking")
+            if not file_input and status.enabled:
+                status.message(f"coach> {reply.text}")
+            elif options.wav_out is not None or not file_input:
+                print(f"coach> {reply.text}", file=out, flush=True)
+
+        session = Session(coach, recognizer, speaker, settings, echo_filter=echo, on_turn=on_turn,
+                          on_reply=on_reply)
+        session.start()
+        for frame in source.frames():
+            session.feed(frame)
+            status.update(mode="speaking" if speaker.speaking else "listening", frame=frame)
+            if session.ended:
+                break
+        if not session.ended:
+            for utterance in session.endpointer.flush():
+                session.handle(utterance)
+        session.finish()
+    except KeyboardInterrupt:
+        if session is not None:
+            session.coach.save()
+        status.close()
+        print("\nStopped. Your place is saved.", file=out)
+        return 130
+    finally:
+        status.close()
+        source.close()
+        if speaker is not None:
+            speaker.close()
+    return 0
+
+
+def _slots(turn: Turn) -> str:
+    slots = {k: v for k, v in turn.intent.slots.items() if k != "text"}
+    return (" " + " ".join(f"{k}={v}" for k, v in slots.items())) if slots else ""

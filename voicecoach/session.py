@@ -1,0 +1,239 @@
+"""The live loop: wires audio source → endpointer → recognizer → intent matcher → coach → speaker.
+
+It holds no business rules. It handles timing: barge-in (a command while the coach speaks stops it and
+tells the coach how far it got), the coach's own voice reaching the microphone, an optional wake phrase,
+and continuous reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
+from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, Utterance
+from voicecoach.coach.machine import Coach
+from voicecoach.coach.replies import Action, Reply
+from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
+from voicecoach.speech.recognizer import Recognizer, Transcript
+from voicecoach.understanding.intents import DialogueContext, Intent
+from voicecoach.understanding.text import tokenize
+from voicecoach.voice.speaker import SpeechResult, SpeechTask
+
+log = logging.getLogger(__name__)
+
+# While the coach speaks, only these interrupt it; anything else heard then is ignored (it is most
+# likely the coach's own voice or the room), so a misheard word never cuts the guidance off.
+BARGE_IN_INTENTS = frozenset({"pause", "stop", "next", "previous", "repeat", "start_over", "goto_step",
+                              "slower", "faster", "help", "safety", "cancel", "resume"})
+
+
+class Speaking(Protocol):
+    """What the loop needs of a speaker (voicecoach.voice.speaker.Speaker satisfies it)."""
+
+    @property
+    def speaking(self) -> bool: ...
+
+    def speak_async(self, text: str, rate: int | None = None,
+                    on_done: Callable[[SpeechResult], None] | None = None) -> SpeechTask: ...
+
+    def stop(self) -> None: ...
+
+
+class EchoFilter(Protocol):
+    """Decides whether an utterance is only the coach's own voice, and removes it where it can."""
+
+    def clean(self, utterance: Utterance, heard_at: float) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One utterance and what came of it, with timings in milliseconds."""
+
+    heard: str
+    confidence: float
+    intent: Intent
+    reply: Reply | None
+    at: float  # stream time (s) at which the utterance ended
+    detected_at: float  # time.monotonic() when the endpointer handed the utterance over
+    endpoint_ms: float  # trailing silence the endpointer waited for
+    recognition_ms: float
+    reply_ms: float  # intent matching and the coach
+    ignored: str = ""  # why nothing was done ("echo", "no wake phrase", "low confidence", "not a command")
+
+
+@dataclass
+class SessionSettings:
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # transcripts below this are not understood
+    wake_phrase: str | None = None
+    continuous: bool = False
+    wait_for_speech: bool = False  # speak each reply to its end before listening on (recordings, not live)
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+
+
+class Session:
+    """One conversation: feed it frames, it speaks the coach's replies and reports each turn."""
+
+    def __init__(self, coach: Coach, recognizer: Recognizer, speaker: Speaking,
+                 settings: SessionSettings | None = None, echo_filter: EchoFilter | None = None,
+                 on_turn: Callable[[Turn], None] | None = None,
+                 on_reply: Callable[[Reply], None] | None = None) -> None:
+        self.coach = coach
+        self.recognizer = recognizer
+        self.speaker = speaker
+        self.settings = settings or SessionSettings()
+        self.echo_filter = echo_filter
+        self.on_turn = on_turn
+        self.on_reply = on_reply
+        self.endpointer = VadEndpointer(self.settings.endpoint)
+        self.ended = False
+        self.turns: list[Turn] = []
+        self._task: SpeechTask | None = None
+        self._reply: Reply | None = None
+        self._stream_time = 0.0
+        self._wake_words = tokenize(self.settings.wake_phrase) if self.settings.wake_phrase else []
+
+    # -- driving the loop ----------------------------------------------------------------------------
+
+    def start(self) -> Reply:
+        reply = self.coach.start()
+        self._say(reply)
+        return reply
+
+    def run(self, frames: Iterable[np.ndarray]) -> None:
+        """Start, then process frames until the coach ends the session or the frames run out."""
+        self.start()
+        for frame in frames:
+            self.feed(frame)
+            if self.ended:
+                break
+        if not self.ended:
+            for utterance in self.endpointer.flush():
+                self.handle(utterance)
+        self.finish()
+
+    def feed(self, frame: np.ndarray) -> None:
+        self._stream_time += len(frame) / SAMPLE_RATE
+        for utterance in self.endpointer.process(frame):
+            self.handle(utterance)
+            if self.ended:
+                return
+        self._continue_reading()
+
+    def wait_until_quiet(self, timeout: float = 120.0) -> None:
+        """Block until the reply being spoken has ended."""
+        if self._task is not None:
+            self._task.wait(timeout=timeout)
+
+    def finish(self) -> None:
+        """Let the last reply finish, then save."""
+        self.wait_until_quiet()
+        self.coach.save()
+
+    # -- one utterance --------------------------------------------------------------------------------
+
+    def handle(self, utterance: Utterance) -> Turn:
+        heard_at = time.monotonic()
+        # The utterance ends after the hangover: that trailing silence is the endpointing delay.
+        endpoint_ms = math.ceil(self.settings.endpoint.hangover_ms / FRAME_MS) * FRAME_MS
+        speaking = self.speaker.speaking
+        samples = utterance.samples
+        if self.echo_filter is not None:  # also just after speaking: our voice may still be arriving
+            cleaned = self.echo_filter.clean(utterance, heard_at)
+            if cleaned is None:
+                return self._record(Transcript.empty(), Intent.none(), None, utterance, heard_at, endpoint_ms, 0.0, 0.0,
+                                    "echo")
+            samples = cleaned
+        started = time.perf_counter()
+        heard = self.recognizer.recognize(samples)
+        recognition_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        heard, ignored = self._without_wake_phrase(heard)
+        if ignored:
+            return self._record(heard, Intent.none(heard.text), None, utterance, heard_at, endpoint_ms,
+                                recognition_ms, 0.0, ignored)
+        context = self.coach.context
+        intent = understand(heard, self.coach.guide, DialogueContext(
+            step=context.step, paused=context.paused, awaiting_confirmation=context.awaiting_confirmation,
+            speaking=speaking), self.settings.min_confidence)
+        if intent.name == "none":
+            if speaking:  # a stray sound while the coach talks: let it talk on
+                return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
+                                    (time.perf_counter() - started) * 1000, "not understood while speaking")
+        if speaking and intent.name not in BARGE_IN_INTENTS:
+            return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
+                                (time.perf_counter() - started) * 1000, "not a command while speaking")
+        if speaking:
+            self._interrupt()
+        reply = self.coach.handle(intent)
+        reply_ms = (time.perf_counter() - started) * 1000
+        turn = self._record(heard, intent, reply, utterance, heard_at, endpoint_ms, recognition_ms, reply_ms, "")
+        self._say(reply)
+        return turn
+
+    def _without_wake_phrase(self, heard: Transcript) -> tuple[Transcript, str]:
+        """With a wake phrase set, the transcript after it, or why the utterance is ignored."""
+        if not self._wake_words:
+            return heard, ""
+        words = tokenize(heard.text)
+        if words[: len(self._wake_words)] != self._wake_words:
+            return heard, "no wake phrase"
+        rest = " ".join(words[len(self._wake_words):])
+        if not rest:
+            return heard, "wake phrase alone"
+        return Transcript(rest, heard.confidence, heard.in_grammar, heard.alternatives, heard.engine), ""
+
+    def _record(self, heard: Transcript, intent: Intent, reply: Reply | None, utterance: Utterance,
+                detected_at: float, endpoint_ms: float, recognition_ms: float, reply_ms: float, ignored: str) -> Turn:
+        turn = Turn(heard.text, heard.confidence, intent, reply, utterance.end, detected_at, endpoint_ms,
+                    recognition_ms, reply_ms, ignored)
+        self.turns.append(turn)
+        if self.on_turn is not None:
+            self.on_turn(turn)
+        return turn
+
+    # -- speaking -------------------------------------------------------------------------------------
+
+    def _say(self, reply: Reply) -> None:
+        self._reply = reply
+        if self.on_reply is not None:
+            self.on_reply(reply)
+        self._task = self.speaker.speak_async(reply.text, rate=reply.rate)
+        if self.settings.wait_for_speech:
+            self._task.wait(timeout=120)
+        if reply.action is Action.END:
+            self.ended = True
+
+    def _interrupt(self) -> None:
+        """Stop the coach mid-reply and tell it how many sentences were heard."""
+        task = self._task
+        self.speaker.stop()
+        result = task.wait(timeout=2.0) if task is not None else None
+        if result is not None and not result.completed:
+            self.coach.interrupted(result.sentences_spoken)
+
+    def _continue_reading(self) -> None:
+        """In continuous mode, read on (more of the step, then the next step) whenever the coach is quiet."""
+        if not self.settings.continuous or self.ended or self.speaker.speaking:
+            return
+        if self._task is not None and not self._task.done:
+            return
+        state = self.coach.state
+        if state.paused or state.pending.value != "none" or state.safety_hold or state.finished:
+            return
+        if self.endpointer.in_speech or state.place is None:
+            return
+        step = self.coach.guide.step(state.place.step)
+        name = "next" if state.place.paragraph >= len(step.body) else "more"
+        self.handle_intent(Intent(name, {}, 1.0, "(continuous)"))
+
+    def handle_intent(self, intent: Intent) -> Reply:
+        """Act on an intent that did not come from the microphone (continuous reading, a typed command)."""
+        reply = self.coach.handle(intent)
+        self._say(reply)
+        return reply

@@ -1,0 +1,86 @@
+"""The input path on recorded or live audio: endpointing → recognizer → rejection → intent matcher.
+
+The rejection decision lives here, before the matcher: a transcript the recognizer judged out of
+grammar, or whose confidence is under `min_confidence`, becomes intent `none` whatever its words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from voicecoach.audio.endpoint import EndpointSettings, find_utterances
+from voicecoach.audio.frames import Utterance, split_frames
+from voicecoach.audio.wavfile import read_wav
+from voicecoach.guide.model import Guide
+from voicecoach.speech.recognizer import Recognizer, Transcript
+from voicecoach.understanding.intents import DialogueContext, Intent
+from voicecoach.understanding.matcher import match_intent
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class HeardUtterance:
+    start: float
+    end: float
+    text: str
+    intent: str
+    slots: Mapping[str, Any]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file's outcome, in the shape of `voicecoach recognize --json`."""
+
+    file: str
+    text: str
+    intent: str
+    slots: Mapping[str, Any]
+    confidence: float
+    utterances: tuple[HeardUtterance, ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "text": self.text, "intent": self.intent, "slots": dict(self.slots),
+            "confidence": round(self.confidence, 3),
+            "utterances": [{"start": round(u.start, 2), "end": round(u.end, 2), "text": u.text,
+                            "intent": u.intent, "slots": dict(u.slots), "confidence": round(u.confidence, 3)}
+                           for u in self.utterances],
+        }
+
+
+def understand(transcript: Transcript, guide: Guide, context: DialogueContext | None = None,
+               min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Intent:
+    """The intent of a transcript, or `none` when the recognizer is not sure it heard a command."""
+    if not transcript.text or not transcript.in_grammar or transcript.confidence < min_confidence:
+        return Intent.none(transcript.text, transcript.confidence)
+    return match_intent(transcript.text, guide, context)
+
+
+def hear(utterance: Utterance, recognizer: Recognizer, guide: Guide, context: DialogueContext | None = None,
+         min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> HeardUtterance:
+    transcript = recognizer.recognize(utterance.samples)
+    intent = understand(transcript, guide, context, min_confidence)
+    return HeardUtterance(utterance.start, utterance.end, transcript.text, intent.name, dict(intent.slots),
+                          transcript.confidence)
+
+
+def summarize(file: str, heard: Iterable[HeardUtterance]) -> FileResult:
+    """Top-level fields come from the first utterance with an intent, else the first utterance."""
+    heard = tuple(heard)
+    chosen = next((u for u in heard if u.intent != "none"), heard[0] if heard else None)
+    if chosen is None:
+        return FileResult(file, "", "none", {}, 0.0, ())
+    return FileResult(file, chosen.text, chosen.intent, chosen.slots, chosen.confidence, heard)
+
+
+def recognize_file(path: str | Path, recognizer: Recognizer, guide: Guide,
+                   context: DialogueContext | None = None, endpoint: EndpointSettings | None = None,
+                   min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> FileResult:
+    """Every utterance in a WAV file, understood at the start of the guide (or in `context`)."""
+    samples = read_wav(path)
+    utterances = find_utterances(split_frames(samples), endpoint)
+    return summarize(str(path), (hear(u, recognizer, guide, context, min_confidence) for u in utterances))
