@@ -36,6 +36,7 @@ class LiveOptions:
     engine: str = "auto"
     model: Path | None = None
     min_confidence: float | None = None
+    record_dir: Path | None = None
 
 
 def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
@@ -82,7 +83,8 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
             speaker.realtime = True  # type: ignore[attr-defined]
         coach = Coach(guide, progress=ProgressStore(), fresh=options.fresh, rate=options.rate)
         settings = SessionSettings(wake_phrase=options.wake_phrase, continuous=options.continuous,
-                                   wait_for_speech=file_input and not options.realtime)
+                                   wait_for_speech=file_input and not options.realtime,
+                                   record_dir=options.record_dir)
         if options.min_confidence is not None:
             settings.min_confidence = options.min_confidence
         history = getattr(speaker, "history", None)
@@ -104,8 +106,8 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
             elif options.wav_out is not None or not file_input:
                 print(f"coach> {reply.text}", file=out, flush=True)
 
-        session = Session(coach, recognizer, speaker, settings, echo_filter=echo, on_turn=on_turn,
-                          on_reply=on_reply)
+        session = Session(coach, recognizer, speaker, settings, echo_filter=echo,
+                          playback=history, on_turn=on_turn, on_reply=on_reply)
         session.start()
         for frame in source.frames():
             session.feed(frame)

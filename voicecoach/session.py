@@ -7,10 +7,12 @@ and continuous reading.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
@@ -51,6 +53,13 @@ class EchoFilter(Protocol):
     def clean(self, utterance: Utterance, heard_at: float) -> np.ndarray | None: ...
 
 
+class PlaybackClock(Protocol):
+    def last_sound_at(self) -> float | None: ...
+
+
+ECHO_TAIL_S = 0.5  # after our voice stops, a little of it is still on its way to the microphone
+
+
 @dataclass(frozen=True)
 class Turn:
     """One utterance and what came of it, with timings in milliseconds."""
@@ -72,6 +81,8 @@ class SessionSettings:
     min_confidence: float = DEFAULT_MIN_CONFIDENCE  # transcripts below this are not understood
     wake_phrase: str | None = None
     continuous: bool = False
+    barge_in_window_ms: int = 1500  # longest piece of audio judged at once while the coach speaks
+    record_dir: Path | None = None  # keep each utterance heard as a WAV here (nothing is kept otherwise)
     wait_for_speech: bool = False  # speak each reply to its end before listening on (recordings, not live)
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
 
@@ -81,6 +92,7 @@ class Session:
 
     def __init__(self, coach: Coach, recognizer: Recognizer, speaker: Speaking,
                  settings: SessionSettings | None = None, echo_filter: EchoFilter | None = None,
+                 playback: PlaybackClock | None = None,
                  on_turn: Callable[[Turn], None] | None = None,
                  on_reply: Callable[[Reply], None] | None = None) -> None:
         self.coach = coach
@@ -88,6 +100,7 @@ class Session:
         self.speaker = speaker
         self.settings = settings or SessionSettings()
         self.echo_filter = echo_filter
+        self.playback = playback
         self.on_turn = on_turn
         self.on_reply = on_reply
         self.endpointer = VadEndpointer(self.settings.endpoint)
@@ -96,6 +109,8 @@ class Session:
         self._task: SpeechTask | None = None
         self._reply: Reply | None = None
         self._stream_time = 0.0
+        self._speaking_endpoint = dataclasses.replace(self.settings.endpoint,
+                                                      max_utterance_ms=self.settings.barge_in_window_ms)
         self._wake_words = tokenize(self.settings.wake_phrase) if self.settings.wake_phrase else []
 
     # -- driving the loop ----------------------------------------------------------------------------
@@ -119,6 +134,9 @@ class Session:
 
     def feed(self, frame: np.ndarray) -> None:
         self._stream_time += len(frame) / SAMPLE_RATE
+        # While the coach speaks, cut what the microphone hears into short pieces: each is checked against
+        # our own voice at once, so a listener's "stop" is not held back until the coach falls silent.
+        self.endpointer.settings = self._speaking_endpoint if self.speaker.speaking else self.settings.endpoint
         for utterance in self.endpointer.process(frame):
             self.handle(utterance)
             if self.ended:
@@ -141,7 +159,7 @@ class Session:
         heard_at = time.monotonic()
         # The utterance ends after the hangover: that trailing silence is the endpointing delay.
         endpoint_ms = math.ceil(self.settings.endpoint.hangover_ms / FRAME_MS) * FRAME_MS
-        speaking = self.speaker.speaking
+        speaking = self.speaker.speaking or self._played_during(utterance, heard_at)
         samples = utterance.samples
         if self.echo_filter is not None:  # also just after speaking: our voice may still be arriving
             cleaned = self.echo_filter.clean(utterance, heard_at)
@@ -176,6 +194,11 @@ class Session:
         self._say(reply)
         return turn
 
+    def _played_during(self, utterance: Utterance, heard_at: float) -> bool:
+        """Whether our own voice was sounding while this utterance was captured."""
+        last = self.playback.last_sound_at() if self.playback is not None else None
+        return last is not None and last > heard_at - utterance.duration - ECHO_TAIL_S
+
     def _without_wake_phrase(self, heard: Transcript) -> tuple[Transcript, str]:
         """With a wake phrase set, the transcript after it, or why the utterance is ignored."""
         if not self._wake_words:
@@ -192,10 +215,20 @@ class Session:
                 detected_at: float, endpoint_ms: float, recognition_ms: float, reply_ms: float, ignored: str) -> Turn:
         turn = Turn(heard.text, heard.confidence, intent, reply, utterance.end, detected_at, endpoint_ms,
                     recognition_ms, reply_ms, ignored)
+        if self.settings.record_dir is not None:
+            self._keep(utterance, turn)
         self.turns.append(turn)
         if self.on_turn is not None:
             self.on_turn(turn)
         return turn
+
+    def _keep(self, utterance: Utterance, turn: Turn) -> None:
+        from voicecoach.audio.wavfile import write_wav
+
+        folder = self.settings.record_dir
+        folder.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+        write_wav(folder / f"{len(self.turns):04d}-{utterance.start:08.2f}s-{turn.intent.name}.wav",  # type: ignore[operator]
+                  utterance.samples)
 
     # -- speaking -------------------------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ def test_stop_silences_the_output_within_50_ms(pulse, speaker, synthesizer, tmp_
 
 def test_sentences_spoken_counts_only_finished_sentences(pulse, speaker, synthesizer, tmp_path):
     first_sentence = synthesizer.synthesize("Welcome back to the guide.").duration
-    result, *_ = _stop_mid_word(pulse, speaker, synthesizer, tmp_path, first_sentence + 1.0)
+    result, *_ = _stop_mid_word(pulse, speaker, synthesizer, tmp_path, first_sentence + 2.0)  # margin for a loaded machine
     assert result.sentences_spoken == 1
     assert result.unspoken[0].startswith("This sentence is long enough")
 

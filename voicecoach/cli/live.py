@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto", help="speech recognizer")
     run.add_argument("--model", type=Path, help="a Vosk model folder")
     run.add_argument("--min-confidence", type=float, help="reject transcripts below this confidence (0..1)")
+    run.add_argument("--record", type=Path, metavar="DIR",
+                     help="keep every utterance heard as a WAV in DIR (nothing is recorded otherwise)")
     run.set_defaults(handler=run_live)
 
 
@@ -43,5 +45,5 @@ def run_live(args: argparse.Namespace) -> int:
         input_path=args.input, realtime=args.realtime, wav_out=args.wav_out, input_device=args.input_device,
         output_device=args.output_device, voice=args.voice, rate=args.rate, wake_phrase=args.wake_word,
         continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
-        min_confidence=args.min_confidence)
+        min_confidence=args.min_confidence, record_dir=args.record)
     return run_session(find_guide(args.guide), options, sys.stdout)

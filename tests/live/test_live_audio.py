@@ -1,0 +1,122 @@
+"""`voicecoach run` on real audio devices (a private PulseAudio daemon with `mic` and `spk` null sinks).
+
+The coach's own voice is fed back into its microphone (module-loopback from spk's monitor into mic), as a
+loudspeaker would in a car: it must never trigger a command, and a listener's "stop" said over it must
+still pause the coach.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL_GUIDE = REPO / "tests" / "guide" / "data" / "minimal.yaml"
+TURN = re.compile(r"heard '(?P<text>[^']*)' \((?P<confidence>[0-9.]+)\) → (?P<intent>\w+)(?P<rest>.*)")
+
+pytestmark = [pytest.mark.slow, pytest.mark.audio]
+
+
+class LiveCoach:
+    """A `voicecoach run` subprocess whose printed lines are collected as they come."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "voicecoach", "run", "--quiet", *args], env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
+        self.seen: list[tuple[float, str]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self.lines.put((time.monotonic(), line.rstrip("\n")))
+
+    def wait_for(self, pattern: str, timeout: float) -> tuple[float, str] | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                item = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.seen.append(item)
+            if re.search(pattern, item[1]):
+                return item
+        return None
+
+    def drain(self) -> list[str]:
+        while True:
+            try:
+                self.seen.append(self.lines.get_nowait())
+            except queue.Empty:
+                return [line for _, line in self.seen]
+
+    def close(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        return err
+
+
+@pytest.fixture
+def loopback(pulse):
+    """Feed what the coach plays back into its microphone for the duration of a test."""
+    module = pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor", "sink=mic",
+                       "latency_msec=60").stdout.strip()
+    yield
+    pulse.run("pactl", "unload-module", module)
+
+
+def _commands(lines: list[str]) -> list[str]:
+    """Turns that made the coach act (an intent other than none, not ignored)."""
+    return [line for line in lines if (m := TURN.search(line)) and m.group("intent") != "none"
+            and "(ignored" not in line]
+
+
+def test_own_voice_fed_back_into_the_microphone_never_triggers_anything(pulse, loopback, tmp_path) -> None:
+    env = {**pulse.env, "VOICECOACH_STATE_DIR": str(tmp_path / "state")}
+    coach = LiveCoach(env, "--guide", str(SMALL_GUIDE), "--fresh", "--continuous")
+    try:
+        assert coach.wait_for(r"^coach> Welcome", 30), coach.close()
+        time.sleep(12)  # the coach reads on by itself; all of it reaches its own microphone
+        lines = coach.drain()
+    finally:
+        err = coach.close()
+    assert "Traceback" not in err, err
+    assert sum(1 for line in lines if "(ignored: echo)" in line) >= 3, lines  # it did hear itself
+    assert not _commands(lines), lines
+    assert not [line for line in lines if line.startswith("coach> Sorry")], lines
+
+
+def test_stop_while_the_coach_speaks_pauses_it(pulse, synth, tmp_path) -> None:
+    env = {**pulse.env, "VOICECOACH_STATE_DIR": str(tmp_path / "state")}
+    coach = LiveCoach(env, "--guide", str(SMALL_GUIDE), "--fresh", "--continuous")
+    recording = pulse.start_recording(tmp_path / "spoken.wav")
+    try:
+        assert coach.wait_for(r"^coach> Welcome", 30), coach.close()
+        time.sleep(3)
+        pulse.play(synth("stop", "flite:slt"), wait=True)
+        said_stop_at = time.monotonic()
+        assert coach.wait_for(r"→ pause", 10), coach.drain()
+        time.sleep(5)  # the short "Paused." acknowledgement, then silence
+    finally:
+        recording.stop()
+        err = coach.close()
+    assert "Traceback" not in err, err
+    from voicecoach.audio.wavfile import read_wav
+
+    spoken = read_wav(tmp_path / "spoken.wav").astype(float)
+    tail = spoken[-int(1.5 * 16000):]  # the coach has been quiet since acknowledging the pause
+    assert (tail ** 2).mean() ** 0.5 < 100, "the coach kept talking after stop"
+    assert time.monotonic() - said_stop_at < 15
