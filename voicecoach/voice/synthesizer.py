@@ -21,6 +21,7 @@ from voicecoach.voice.clip import AudioClip, read_wav
 log = logging.getLogger(__name__)
 
 MIN_RATE, MAX_RATE, DEFAULT_RATE = 80, 450, 175
+RENDER_ATTEMPTS = 3
 ESPEAK_HINT = "install espeak-ng for pyttsx3: sudo apt-get install libespeak-ng1 espeak-ng-data (or run scripts/setup)"
 
 
@@ -88,6 +89,18 @@ class _EspeakWorker:
             log.warning("text-to-speech engine was stuck; started a fresh one")
 
     def render(self, text: str, settings: VoiceSettings, index: int) -> AudioClip:
+        """Speech for `text`. espeak now and then writes an empty file (seen about once in a few
+        hundred calls on a loaded machine): try again, then with a fresh engine."""
+        for attempt in range(RENDER_ATTEMPTS):
+            clip = self._render_once(text, settings, index)
+            if len(clip.samples):
+                return clip
+            log.info("text-to-speech gave no audio for %r (attempt %d)", text[:40], attempt + 1)
+            if attempt == RENDER_ATTEMPTS - 2:
+                self._engine = None
+        return clip
+
+    def _render_once(self, text: str, settings: VoiceSettings, index: int) -> AudioClip:
         engine = self.engine()
         driver = engine.proxy._driver
         # espeak-ng keeps rate, voice and volume globally and sometimes ignores a new rate that is set

@@ -1,0 +1,174 @@
+"""Live-loop latency over real audio devices (a private PulseAudio daemon with null sinks `mic` and `spk`).
+
+`voicecoach run` listens on the default devices. Commands are played into `mic`; what the coach says is
+recorded from `spk`'s monitor. Measured: end of each command → first audible reply (p50, p95), barge-in
+(end of "stop" → the coach's voice stops), and the process's RSS and CPU while idle-listening.
+
+    .venv/bin/python bench/latency.py [--commands 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import _start_pulse  # noqa: E402
+from voicecoach.audio.synth import cached_synthesis  # noqa: E402
+from voicecoach.audio.wavfile import read_wav  # noqa: E402
+
+GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
+VOICE = "flite:slt"
+COMMANDS = ["where am i", "next step", "repeat that", "go back", "summarize", "give me an example",
+            "go to step three", "slower", "faster", "what step are we on"]
+LOUD = 500  # sample level that counts as audible on the null sink
+RATE = 16000
+
+
+class Monitor:
+    """Records spk.monitor from a known moment, so any monotonic time maps to a sample."""
+
+    def __init__(self, pulse, path: Path) -> None:
+        self.path = path
+        self.recording = pulse.start_recording(path)
+        self.started = time.monotonic()
+        time.sleep(0.3)
+
+    def samples(self) -> np.ndarray:
+        # parec's WAV header is final only at the end: read the raw bytes written so far
+        raw = self.path.read_bytes()[44:]
+        return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+
+    def first_sound_after(self, moment: float, timeout: float) -> float | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.samples()
+            start = max(0, int((moment - self.started) * RATE))
+            loud = np.flatnonzero(np.abs(data[start:].astype(np.int32)) > LOUD)
+            if len(loud):
+                return self.started + (start + loud[0]) / RATE
+            time.sleep(0.05)
+        return None
+
+    def quiet_since(self, seconds: float) -> bool:
+        data = self.samples()
+        tail = data[-int(seconds * RATE):]
+        return len(tail) >= int(seconds * RATE) * 0.9 and not np.any(np.abs(tail.astype(np.int32)) > LOUD)
+
+    def wait_quiet(self, seconds: float = 0.8, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.quiet_since(seconds):
+            time.sleep(0.1)
+
+    def last_sound_before(self, moment: float) -> float | None:
+        data = self.samples()[: int((moment - self.started) * RATE)]
+        loud = np.flatnonzero(np.abs(data.astype(np.int32)) > LOUD)
+        return self.started + (loud[-1] + 1) / RATE if len(loud) else None
+
+
+def play(pulse, wav: Path) -> float:
+    """Play into `mic`; returns the monotonic time the command ended."""
+    pulse.play(wav, wait=True)
+    return time.monotonic()
+
+
+def proc_stats(pid: int) -> tuple[int, float]:
+    """(RSS in KiB, CPU seconds used so far)."""
+    rss = int(next(line for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS")).split()[1])
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return rss, ticks / 100.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commands", type=int, default=30)
+    parser.add_argument("--barge-ins", type=int, default=5)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="voicecoach-latency-"))
+    pulse = _start_pulse(base)
+    env = {**pulse.env, "VOICECOACH_STATE_DIR": str(base / "state")}
+    cache = base / "speech"
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "run", "--quiet", "--fresh", "--guide", str(GUIDE)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    monitor = Monitor(pulse, base / "spk.wav")
+    try:
+        assert monitor.first_sound_after(monitor.started, 60), "the coach never spoke"
+        monitor.wait_quiet()
+        latencies, missed = [], 0
+        for index in range(args.commands):
+            text = COMMANDS[index % len(COMMANDS)]
+            ended = play(pulse, cached_synthesis(text, cache, VOICE))
+            reply = monitor.first_sound_after(ended, 5.0)
+            if reply is None:
+                missed += 1
+            else:
+                latencies.append((reply - ended) * 1000)
+            monitor.wait_quiet()
+
+        barge = []
+        for _ in range(args.barge_ins):
+            play(pulse, cached_synthesis("list the steps", cache, VOICE))
+            onset = monitor.first_sound_after(time.monotonic() - 1, 5.0)
+            time.sleep(max(0.0, (onset or time.monotonic()) + 1.5 - time.monotonic()))
+            ended = play(pulse, cached_synthesis("stop", cache, VOICE))
+            time.sleep(2.0)
+            # the coach then says a short "Paused."; the cut is the first gap after the command ends
+            data = monitor.samples()
+            start = int((ended - monitor.started) * RATE)
+            window = np.abs(data[start:start + 3 * RATE].astype(np.int32)) > LOUD
+            gap = _first_gap(window, int(0.15 * RATE))
+            if gap is not None:
+                barge.append(gap / RATE * 1000)
+            monitor.wait_quiet()
+            play(pulse, cached_synthesis("resume", cache, VOICE))
+            monitor.wait_quiet()
+
+        rss_before, cpu_before = proc_stats(process.pid)
+        time.sleep(10)
+        rss_after, cpu_after = proc_stats(process.pid)
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+        monitor.recording.stop()
+        pulse.stop()
+
+    print("| measure | value | aim |\n|---|---|---|")
+    print(f"| commands played | {args.commands} (no reply within 5 s: {missed}) | |")
+    if latencies:
+        print(f"| end of command → first audible reply, p50 | {percentile(latencies, 0.5):.0f} ms | ≤ 400 ms |")
+        print(f"| end of command → first audible reply, p95 | {percentile(latencies, 0.95):.0f} ms | ≤ 700 ms |")
+    if barge:
+        print(f"| barge-in: end of \"stop\" → voice cut, median (n={len(barge)}) | {statistics.median(barge):.0f} ms | ≤ 500 ms |")
+    else:
+        print("| barge-in | no cut detected | ≤ 500 ms |")
+    print(f"| RSS while idle-listening | {rss_after / 1024:.0f} MB | < 200 MB |")
+    print(f"| CPU while idle-listening | {100 * (cpu_after - cpu_before) / 10:.1f}% of one core | < 15% |")
+
+
+def _first_gap(loud: np.ndarray, length: int) -> int | None:
+    """Index where the first run of `length` quiet samples starts."""
+    run = 0
+    for index, is_loud in enumerate(loud):
+        run = 0 if is_loud else run + 1
+        if run >= length:
+            return index - length + 1
+    return None
+
+
+if __name__ == "__main__":
+    main()
