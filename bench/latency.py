@@ -59,6 +59,12 @@ class Monitor:
             time.sleep(0.05)
         return None
 
+    def wait_covered(self, moment: float, timeout: float = 15.0) -> None:
+        """Wait until the recording (written with some delay by parec) reaches `moment`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.samples()) < (moment - self.started) * RATE:
+            time.sleep(0.05)
+
     def quiet_since(self, seconds: float) -> bool:
         data = self.samples()
         tail = data[-int(seconds * RATE):]
@@ -121,21 +127,21 @@ def main() -> None:
             monitor.wait_quiet()
 
         barge = []
+        acknowledgement = _acknowledgement()
         for _ in range(args.barge_ins):
             play(pulse, cached_synthesis("list the steps", cache, VOICE))
             onset = monitor.first_sound_after(time.monotonic() - 1, 5.0)
             time.sleep(max(0.0, (onset or time.monotonic()) + 1.5 - time.monotonic()))
             ended = play(pulse, cached_synthesis("stop", cache, VOICE))
-            time.sleep(2.0)
-            # the coach then says a short "Paused."; the cut is the first gap after the command ends
-            data = monitor.samples()
-            start = int((ended - monitor.started) * RATE)
-            window = np.abs(data[start:start + 3 * RATE].astype(np.int32)) > LOUD
-            gap = _first_gap(window, int(0.15 * RATE))
-            if gap is not None:
-                barge.append(gap / RATE * 1000)
+            monitor.wait_covered(ended + 4.0)
+            # The coach cuts its reading and says "Paused. ..." at once: find that acknowledgement in the
+            # recording by cross-correlation; its start is (a little after) the moment the voice was cut.
+            cut = _find(monitor.samples(), acknowledgement, int((ended - monitor.started) * RATE), 4 * RATE)
+            if cut is not None:
+                barge.append(max(0.0, (monitor.started + cut / RATE - ended) * 1000))
             monitor.wait_quiet()
-            play(pulse, cached_synthesis("resume", cache, VOICE))
+            resumed = play(pulse, cached_synthesis("resume", cache, VOICE))
+            monitor.first_sound_after(resumed, 5.0)
             monitor.wait_quiet()
 
         rss_before, cpu_before = proc_stats(process.pid)
@@ -143,7 +149,8 @@ def main() -> None:
         rss_after, cpu_after = proc_stats(process.pid)
     finally:
         process.terminate()
-        process.communicate(timeout=20)
+        said, _ = process.communicate(timeout=20)
+        Path(base / "coach.log").write_text(said)
         monitor.recording.stop()
         pulse.stop()
 
@@ -157,17 +164,32 @@ def main() -> None:
     else:
         print("| barge-in | no cut detected | ≤ 500 ms |")
     print(f"| RSS while idle-listening | {rss_after / 1024:.0f} MB | < 200 MB |")
+    print(f"| the coach's log | {base / 'coach.log'} | |")
     print(f"| CPU while idle-listening | {100 * (cpu_after - cpu_before) / 10:.1f}% of one core | < 15% |")
 
 
-def _first_gap(loud: np.ndarray, length: int) -> int | None:
-    """Index where the first run of `length` quiet samples starts."""
-    run = 0
-    for index, is_loud in enumerate(loud):
-        run = 0 if is_loud else run + 1
-        if run >= length:
-            return index - length + 1
-    return None
+def _acknowledgement() -> np.ndarray:
+    """The start of the coach's "Paused." reply, as the coach's voice says it."""
+    from voicecoach.audio.frames import resample_to_16k
+    from voicecoach.coach.state import DEFAULT_RATE
+    from voicecoach.voice.synthesizer import Synthesizer
+
+    clip = Synthesizer().synthesize("Paused.", rate=DEFAULT_RATE)
+    samples = resample_to_16k(np.asarray(clip.samples), clip.sample_rate).astype(np.float64)
+    loud = np.flatnonzero(np.abs(samples) > LOUD)
+    return samples[loud[0]: loud[0] + int(0.4 * RATE)]
+
+
+def _find(recording: np.ndarray, pattern: np.ndarray, start: int, length: int) -> int | None:
+    """Where `pattern` best matches in recording[start:start+length] (normalised correlation > 0.6)."""
+    window = recording[start:start + length].astype(np.float64)
+    if len(window) < len(pattern):
+        return None
+    scores = np.correlate(window, pattern, mode="valid")
+    energy = np.sqrt(np.convolve(window ** 2, np.ones(len(pattern)), mode="valid")) * np.linalg.norm(pattern)
+    normalised = scores / np.maximum(energy, 1e-9)
+    best = int(np.argmax(normalised))
+    return start + best if normalised[best] > 0.6 else None
 
 
 if __name__ == "__main__":
