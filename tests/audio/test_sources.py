@@ -118,7 +118,7 @@ def test_microphone_hears_next_step_played_into_the_mic_sink(pulse, synth):
 
 @pytest.mark.audio
 def test_private_pulse_daemon_gives_portaudio_input_devices(pulse):
-    from voicecoach.audio.microphone import list_devices
+    from voicecoach.audio.devices import list_devices
     names = [d.name for d in list_devices() if d.max_input_channels > 0]
     assert names, "PulseAudio should give PortAudio input devices"
 

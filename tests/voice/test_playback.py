@@ -37,7 +37,7 @@ def speaker(pulse, synthesizer):
 
 def test_devices_are_found_by_name_and_index(pulse):
     devices = output_devices()
-    assert any(d.is_default for d in devices)
+    assert any(d.default_output for d in devices)
     pulse_device = resolve_output_device("Pulse")
     assert resolve_output_device(str(pulse_device.index)) == pulse_device
     with pytest.raises(DeviceError) as caught:

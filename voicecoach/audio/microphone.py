@@ -1,5 +1,5 @@
 """The microphone as an audio source: a sounddevice raw input stream at a rate the device supports,
-resampled to 16 kHz mono with soxr; and the list of audio devices.
+resampled to 16 kHz mono with soxr.
 
 sounddevice is imported lazily: PortAudio scans devices (and reads PULSE_SERVER) when it is loaded.
 """
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import queue
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Iterator
 
 import numpy as np
 import soxr
 
+from voicecoach.audio.devices import DeviceInfo, describe_devices, find_device, list_devices, load_sounddevice
 from voicecoach.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE
 from voicecoach.errors import DeviceError
 
@@ -24,59 +24,6 @@ CANDIDATE_RATES = (16000, 48000, 44100, 32000, 22050, 8000)
 NO_MIC_HINT = "use `voicecoach chat` to type instead, or pick a device with --input-device NAME_OR_INDEX"
 
 
-@dataclass(frozen=True)
-class DeviceInfo:
-    index: int
-    name: str
-    host_api: str
-    max_input_channels: int
-    max_output_channels: int
-    default_samplerate: float
-    default_input: bool
-    default_output: bool
-
-
-def _sounddevice() -> ModuleType:
-    try:
-        import sounddevice
-    except OSError as error:  # PortAudio library missing
-        raise DeviceError(f"audio is unavailable: {error}",
-                          "install PortAudio (Debian: libportaudio2), or use `voicecoach chat`") from None
-    return sounddevice
-
-
-def list_devices() -> list[DeviceInfo]:
-    """Every audio device PortAudio sees, with the default input and output marked."""
-    sd = _sounddevice()
-    try:
-        devices = sd.query_devices()
-        apis = sd.query_hostapis()
-        default_in, default_out = sd.default.device
-    except sd.PortAudioError as error:
-        raise DeviceError(f"cannot list audio devices: {error}", NO_MIC_HINT) from None
-    result = []
-    for index, device in enumerate(devices):
-        result.append(DeviceInfo(
-            index=index, name=device["name"], host_api=apis[device["hostapi"]]["name"],
-            max_input_channels=device["max_input_channels"], max_output_channels=device["max_output_channels"],
-            default_samplerate=float(device["default_samplerate"]),
-            default_input=index == default_in, default_output=index == default_out))
-    return result
-
-
-def describe_devices(devices: list[DeviceInfo]) -> str:
-    """One line per device: '* 3 name (in 2, out 0, 48000 Hz)'; '*' marks a default."""
-    if not devices:
-        return "  (no audio devices found)"
-    lines = []
-    for d in devices:
-        mark = "*" if d.default_input or d.default_output else " "
-        roles = ", ".join(r for r, on in (("default input", d.default_input), ("default output", d.default_output)) if on)
-        lines.append(f"{mark} {d.index:2d} {d.name} (in {d.max_input_channels}, out {d.max_output_channels}, "
-                     f"{d.default_samplerate:.0f} Hz{', ' + roles if roles else ''})")
-    return "\n".join(lines)
-
-
 def _no_device(message: str, devices: list[DeviceInfo]) -> DeviceError:
     inputs = [d for d in devices if d.max_input_channels > 0]
     listing = describe_devices(inputs) if inputs else "  (no input devices found)"
@@ -84,26 +31,14 @@ def _no_device(message: str, devices: list[DeviceInfo]) -> DeviceError:
 
 
 def resolve_input_device(spec: str | int | None) -> DeviceInfo:
-    """The input device named (substring, case-insensitive) or numbered by `spec`; None means the default."""
+    """The input device numbered or named (exact, then a fragment) by `spec`; None means the default."""
     devices = list_devices()
     inputs = [d for d in devices if d.max_input_channels > 0]
-    if spec is None or spec == "":
-        chosen = next((d for d in inputs if d.default_input), inputs[0] if inputs else None)
-        if chosen is None:
-            raise _no_device("no microphone (input device) found", devices)
-        return chosen
-    if isinstance(spec, int) or str(spec).isdigit():
-        index = int(spec)
-        match = next((d for d in inputs if d.index == index), None)
-        if match is None:
-            raise _no_device(f"no input device with index {index}", devices)
-        return match
-    wanted = str(spec).lower()
-    exact = [d for d in inputs if d.name.lower() == wanted]
-    partial = exact or [d for d in inputs if wanted in d.name.lower()]
-    if not partial:
-        raise _no_device(f"no input device matches {spec!r}", devices)
-    return partial[0]
+    chosen = find_device(spec, inputs, lambda d: d.default_input)
+    if chosen is None:
+        wanted = "no microphone (input device) found" if spec in (None, "") else f"no input device matches {spec!r}"
+        raise _no_device(wanted, devices)
+    return chosen
 
 
 def _supported_rate(sd: ModuleType, device: DeviceInfo) -> int:
@@ -126,7 +61,7 @@ class MicrophoneSource:
 
     def __init__(self, device: str | int | None = None, max_queue_s: float = 5.0) -> None:
         self.device = resolve_input_device(device)
-        sd = _sounddevice()
+        sd = load_sounddevice()
         self.rate = _supported_rate(sd, self.device)
         self.overruns = 0
         block = max(1, self.rate * FRAME_MS // 1000)

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_devices(args: argparse.Namespace) -> int:
-    from voicecoach.audio.microphone import describe_devices, list_devices
+    from voicecoach.audio.devices import describe_devices, list_devices
     print(describe_devices(list_devices()))
     return 0
 

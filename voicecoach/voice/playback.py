@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from voicecoach.errors import DeviceError
-from voicecoach.voice.devices import OutputDevice, load_sounddevice, resolve_output_device
+from voicecoach.audio.devices import DeviceInfo
+from voicecoach.voice.devices import load_sounddevice, resolve_output_device
 from voicecoach.voice.reference import PlaybackHistory
 from voicecoach.voice.speaker import BaseSpeaker, SpeechResult
 from voicecoach.voice.synthesizer import Synthesizer
@@ -47,7 +48,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
                  rate: int | None = None, history_seconds: float = 30.0) -> None:
         super().__init__(rate)
         self.synthesizer = synthesizer or Synthesizer()
-        self.device: OutputDevice = resolve_output_device(device)
+        self.device: DeviceInfo = resolve_output_device(device)
         self._sd = load_sounddevice()
         self._queue: deque[_Chunk] = deque()
         self._lock = threading.Lock()
