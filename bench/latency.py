@@ -104,12 +104,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--commands", type=int, default=30)
     parser.add_argument("--barge-ins", type=int, default=5)
+    parser.add_argument("--hangover-ms", type=int, default=None, help="passed to voicecoach run")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="voicecoach-latency-"))
     pulse = _start_pulse(base)
     env = {**pulse.env, "VOICECOACH_STATE_DIR": str(base / "state")}
     cache = base / "speech"
-    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "run", "--quiet", "--fresh", "--guide", str(GUIDE)],
+    extra = ["--hangover-ms", str(args.hangover_ms)] if args.hangover_ms else []
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "run", "--quiet", "--fresh", "--guide", str(GUIDE),
+                                *extra],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     monitor = Monitor(pulse, base / "spk.wav")
     try:

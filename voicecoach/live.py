@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -13,6 +15,7 @@ from voicecoach.coach.progress import ProgressStore
 from voicecoach.coach.replies import Reply
 from voicecoach.guide.model import Guide
 from voicecoach.session import Session, SessionSettings, Turn
+from voicecoach.speech.engine import build_recognizer
 from voicecoach.speech.recognizer import Recognizer
 from voicecoach.status import StatusLine
 from voicecoach.understanding.catalog import command_phrases
@@ -37,6 +40,7 @@ class LiveOptions:
     model: Path | None = None
     min_confidence: float | None = None
     record_dir: Path | None = None
+    hangover_ms: int | None = None
 
 
 def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
@@ -49,9 +53,9 @@ def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
 
 
 def open_recognizer(guide: Guide, options: LiveOptions) -> Recognizer:
-    from voicecoach.speech.sphinx import PocketSphinxRecognizer
-
-    return PocketSphinxRecognizer(recognizer_phrases(guide, options.wake_phrase))
+    """Vosk when a model is installed (or asked for), else PocketSphinx, with a one-line notice."""
+    return build_recognizer(recognizer_phrases(guide, options.wake_phrase), options.engine, options.model,
+                            notice=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
 
 
 def _device(spec: str | None) -> str | int | None:
@@ -85,6 +89,8 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         settings = SessionSettings(wake_phrase=options.wake_phrase, continuous=options.continuous,
                                    wait_for_speech=file_input and not options.realtime,
                                    record_dir=options.record_dir)
+        if options.hangover_ms is not None:
+            settings.endpoint = dataclasses.replace(settings.endpoint, hangover_ms=options.hangover_ms)
         if options.min_confidence is not None:
             settings.min_confidence = options.min_confidence
         history = getattr(speaker, "history", None)

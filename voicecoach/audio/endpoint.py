@@ -18,7 +18,7 @@ class EndpointSettings:
 
     aggressiveness: int = 2  # webrtcvad 0 (keeps most) .. 3 (drops most non-speech)
     pre_roll_ms: int = 300  # audio kept from before the detected start, so first syllables survive
-    hangover_ms: int = 450  # silence that ends an utterance: shorter answers faster, longer cuts pauses
+    hangover_ms: int = 360  # silence that ends an utterance: shorter answers faster, longer waits through pauses
     start_ms: int = 90  # voiced time, within `start_window_ms`, that starts an utterance
     start_window_ms: int = 150
     min_speech_ms: int = 150  # utterances with less voiced time than this are dropped (clicks, bumps)

@@ -18,19 +18,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "the coach, and synthesizes the coach's answers. Needs no microphone, speaker or network.")
     demo.add_argument("--out", type=Path, default=Path("voicecoach-demo.wav"),
                       help="where to write the session audio (default: %(default)s)")
+    demo.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto", help="speech recognizer")
+    demo.add_argument("--model", type=Path, help="a Vosk model folder")
     add_guide_option(demo)
     demo.set_defaults(handler=run_demo_command)
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
     from voicecoach.demo import run_demo
-    from voicecoach.speech.sphinx import PocketSphinxRecognizer
+    from voicecoach.speech.engine import build_recognizer
     from voicecoach.understanding.catalog import command_phrases
 
     started = time.monotonic()
     guide = find_guide(args.guide)
-    print(f"voicecoach demo: {guide.title} ({len(guide.steps)} steps), recognizer: pocketsphinx\n")
-    recognizer = PocketSphinxRecognizer(command_phrases(guide))
+    recognizer = build_recognizer(command_phrases(guide), args.engine, args.model)
+    print(f"voicecoach demo: {guide.title} ({len(guide.steps)} steps), recognizer: {recognizer.name}\n")
     turns = run_demo(guide, recognizer, args.out, sys.stdout)
     understood = sum(1 for t in turns if t.turn and t.turn.intent.name != "none")
     print(f"{understood} of {len(turns)} listener lines understood; finished in "

@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto", help="speech recognizer")
     run.add_argument("--model", type=Path, help="a Vosk model folder")
     run.add_argument("--min-confidence", type=float, help="reject transcripts below this confidence (0..1)")
+    run.add_argument("--hangover-ms", type=int, metavar="MS",
+                     help="silence that ends an utterance (default 360: shorter answers sooner, longer waits "
+                          "through pauses inside a command)")
     run.add_argument("--record", type=Path, metavar="DIR",
                      help="keep every utterance heard as a WAV in DIR (nothing is recorded otherwise)")
     run.set_defaults(handler=run_live)
@@ -39,11 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_live(args: argparse.Namespace) -> int:
     from voicecoach.live import LiveOptions, run_session
 
+    if args.hangover_ms is not None and not 90 <= args.hangover_ms <= 3000:
+        raise VoicecoachError("--hangover-ms must be between 90 and 3000", "360 is the default")
     if args.realtime and not args.input:
         raise VoicecoachError("--realtime only applies to --input", "drop --realtime, or give --input FILE")
     options = LiveOptions(
         input_path=args.input, realtime=args.realtime, wav_out=args.wav_out, input_device=args.input_device,
         output_device=args.output_device, voice=args.voice, rate=args.rate, wake_phrase=args.wake_word,
         continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
-        min_confidence=args.min_confidence, record_dir=args.record)
+        min_confidence=args.min_confidence, record_dir=args.record, hangover_ms=args.hangover_ms)
     return run_session(find_guide(args.guide), options, sys.stdout)
