@@ -32,6 +32,7 @@ class LiveOptions:
     output_device: str | None = None
     voice: str | None = None
     rate: int | None = None
+    volume: float = 1.0
     wake_phrase: str | None = None
     continuous: bool = False
     fresh: bool = False
@@ -81,7 +82,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     session = None
     try:
         speaker = open_speaker(device=_device(options.output_device), voice=options.voice, rate=options.rate,
-                               wav_path=options.wav_out,
+                               volume=options.volume, wav_path=options.wav_out,
                                text_only=file_input and options.wav_out is None, text_stream=out)
         if file_input and options.wav_out is not None and options.realtime:
             speaker.realtime = True  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--output-device", metavar="NAME_OR_INDEX", help="speaker (see `voicecoach devices`)")
     run.add_argument("--voice", help="text-to-speech voice (see `voicecoach voices`)")
     run.add_argument("--rate", type=int, help="speaking rate in words per minute (default: the saved rate, else 170)")
+    run.add_argument("--volume", type=float, default=1.0, help="speech volume, 0.0 to 1.0 (default: %(default)s)")
     run.add_argument("--wake-word", metavar="PHRASE", help='only act on speech that starts with PHRASE, e.g. "hey coach"')
     run.add_argument("--continuous", action="store_true", help="read the whole guide like an audiobook; any command interrupts")
     run.add_argument("--fresh", action="store_true", help="ignore saved progress")
@@ -48,7 +49,7 @@ def run_live(args: argparse.Namespace) -> int:
         raise VoicecoachError("--realtime only applies to --input", "drop --realtime, or give --input FILE")
     options = LiveOptions(
         input_path=args.input, realtime=args.realtime, wav_out=args.wav_out, input_device=args.input_device,
-        output_device=args.output_device, voice=args.voice, rate=args.rate, wake_phrase=args.wake_word,
+        output_device=args.output_device, voice=args.voice, rate=args.rate, volume=args.volume, wake_phrase=args.wake_word,
         continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
         min_confidence=args.min_confidence, record_dir=args.record, hangover_ms=args.hangover_ms)
     return run_session(find_guide(args.guide), options, sys.stdout)
