@@ -38,6 +38,8 @@ class SphinxSettings:
     phrase_log10: float = -2.0  # log10 prior of a one-word command phrase
     extra_word_log10: float = -1.0  # added per further word: a compound must not cover words for free
     language_weight: float = 6.5
+    background_allowed: int = 1  # other words that may surround a command phrase (0: the phrase alone)
+    background_penalty: float = 0.9  # confidence factor per surrounding word
     # confidence = sigmoid(a * ln(posterior) + b): 0.5 at posterior 0.25, the threshold that kept other
     # words under 2% on the training speakers (bench/speech.py real --tune)
     calibration: tuple[float, float] = (2.0, 2.77)
@@ -133,6 +135,13 @@ class PocketSphinxRecognizer:
         texts = [phrase_of(w) or w.split("(")[0] for w, _ in words]
         if len(words) == 1 and phrase_of(words[0][0]) is not None:
             return Transcript(texts[0], self.calibrate(words[0][1]), True, self._alternatives(texts[0]), ENGINE)
+        commands = [(text, prob) for (word, prob), text in zip(words, texts) if phrase_of(word) is not None]
+        if len(commands) == 1 and len(words) - 1 <= self.settings.background_allowed:
+            # one command among a few other words ("um next step", a voice behind): accepted only on
+            # its own posterior, scaled down for each word around it
+            text, prob = commands[0]
+            confidence = self.calibrate(prob) * self.settings.background_penalty ** (len(words) - 1)
+            return Transcript(text, confidence, True, (), ENGINE)
         # the best path went through background words: not a command
         return Transcript(" ".join(texts), 0.0, False, (), ENGINE)
 
