@@ -109,7 +109,7 @@ def test_stop_while_the_coach_speaks_pauses_it(pulse, synth, tmp_path) -> None:
         pulse.play(synth("stop", "flite:slt"), wait=True)
         said_stop_at = time.monotonic()
         assert coach.wait_for(r"→ pause", 10), coach.drain()
-        time.sleep(5)  # the short "Paused." acknowledgement, then silence
+        time.sleep(8)  # the short "Paused." acknowledgement, then silence (parec may lag by a second or two)
     finally:
         recording.stop()
         err = coach.close()
@@ -117,6 +117,6 @@ def test_stop_while_the_coach_speaks_pauses_it(pulse, synth, tmp_path) -> None:
     from voicecoach.audio.wavfile import read_wav
 
     spoken = read_wav(tmp_path / "spoken.wav").astype(float)
-    tail = spoken[-int(1.5 * 16000):]  # the coach has been quiet since acknowledging the pause
-    assert (tail ** 2).mean() ** 0.5 < 100, "the coach kept talking after stop"
-    assert time.monotonic() - said_stop_at < 15
+    tail = spoken[-int(1.0 * 16000):]  # the coach has been quiet since acknowledging the pause
+    assert (tail ** 2).mean() ** 0.5 < 100, f"the coach kept talking after stop: {coach.drain()}"
+    assert time.monotonic() - said_stop_at < 20
