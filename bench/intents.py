@@ -38,7 +38,7 @@ def main() -> None:
     sentences = [s for s in OUT_OF_DOMAIN.read_text().splitlines() if s and not s.startswith("#")]
     accepted = [(s, match_intent(s, guide, DialogueContext(step=4)).name) for s in sentences]
     accepted = [(s, n) for s, n in accepted if n != "none"]
-    print(f"\n| out-of-domain sentences | accepted as a command | false-accept rate |\n|---|---|---|")
+    print("\n| out-of-domain sentences | accepted as a command | false-accept rate |\n|---|---|---|")
     print(f"| {len(sentences)} | {len(accepted)} | {100 * len(accepted) / len(sentences):.1f}% |")
     for sentence, name in accepted:
         print(f"|   {sentence!r} → {name} | | |")
@@ -52,7 +52,7 @@ def main() -> None:
             timings.append((time.perf_counter() - start) * 1000)
     timings.sort()
     p99 = timings[int(len(timings) * 0.99) - 1]
-    print(f"\n| utterances timed | median ms | p99 ms | max ms |\n|---|---|---|---|")
+    print("\n| utterances timed | median ms | p99 ms | max ms |\n|---|---|---|---|")
     print(f"| {len(timings)} | {statistics.median(timings):.3f} | {p99:.3f} | {timings[-1]:.3f} |")
 
 

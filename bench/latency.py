@@ -24,7 +24,6 @@ sys.path.insert(0, str(REPO))
 
 from tests.conftest import _start_pulse  # noqa: E402
 from voicecoach.audio.synth import cached_synthesis  # noqa: E402
-from voicecoach.audio.wavfile import read_wav  # noqa: E402
 
 GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
 VOICE = "flite:slt"
@@ -74,11 +73,6 @@ class Monitor:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self.quiet_since(seconds):
             time.sleep(0.1)
-
-    def last_sound_before(self, moment: float) -> float | None:
-        data = self.samples()[: int((moment - self.started) * RATE)]
-        loud = np.flatnonzero(np.abs(data.astype(np.int32)) > LOUD)
-        return self.started + (loud[-1] + 1) / RATE if len(loud) else None
 
 
 def play(pulse, wav: Path) -> float:

@@ -115,16 +115,9 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
 
         session = Session(coach, recognizer, speaker, settings, echo_filter=echo,
                           playback=history, on_turn=on_turn, on_reply=on_reply)
-        session.start()
-        for frame in source.frames():
-            session.feed(frame)
-            status.update(mode="speaking" if speaker.speaking else "listening", frame=frame)
-            if session.ended:
-                break
-        if not session.ended:
-            for utterance in session.endpointer.flush():
-                session.handle(utterance)
-        session.finish()
+        session.run(source.frames(),
+                    on_frame=lambda frame: status.update(mode="speaking" if speaker.speaking else "listening",
+                                                         frame=frame))
     except KeyboardInterrupt:
         if session is not None:
             session.coach.save()

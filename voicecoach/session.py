@@ -120,11 +120,13 @@ class Session:
         self._say(reply)
         return reply
 
-    def run(self, frames: Iterable[np.ndarray]) -> None:
+    def run(self, frames: Iterable[np.ndarray], on_frame: Callable[[np.ndarray], None] | None = None) -> None:
         """Start, then process frames until the coach ends the session or the frames run out."""
         self.start()
         for frame in frames:
             self.feed(frame)
+            if on_frame is not None:
+                on_frame(frame)
             if self.ended:
                 break
         if not self.ended:

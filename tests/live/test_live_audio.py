@@ -7,7 +7,6 @@ still pause the coach.
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import subprocess

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import threading
 import zipfile
 from pathlib import Path
