@@ -107,7 +107,6 @@ class Session:
         self.ended = False
         self.turns: list[Turn] = []
         self._task: SpeechTask | None = None
-        self._reply: Reply | None = None
         self._stream_time = 0.0
         self._speaking_endpoint = dataclasses.replace(self.settings.endpoint,
                                                       max_utterance_ms=self.settings.barge_in_window_ms)
@@ -235,7 +234,6 @@ class Session:
     # -- speaking -------------------------------------------------------------------------------------
 
     def _say(self, reply: Reply) -> None:
-        self._reply = reply
         if self.on_reply is not None:
             self.on_reply(reply)
         self._task = self.speaker.speak_async(reply.text, rate=reply.rate)
