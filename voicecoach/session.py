@@ -177,9 +177,8 @@ class Session:
             return self._record(heard, Intent.none(heard.text), None, utterance, heard_at, endpoint_ms,
                                 recognition_ms, 0.0, ignored)
         context = self.coach.context
-        intent = understand(heard, self.coach.guide, DialogueContext(
-            step=context.step, paused=context.paused, awaiting_confirmation=context.awaiting_confirmation,
-            speaking=speaking), self.settings.min_confidence)
+        intent = understand(heard, self.coach.guide, dataclasses.replace(context, speaking=speaking),
+                            self.settings.min_confidence)
         if intent.name == "none":
             if speaking:  # a stray sound while the coach talks: let it talk on
                 return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,

@@ -39,6 +39,8 @@ def test_out_of_domain_sentences_are_rarely_taken_as_commands(guide) -> None:
     ("go ahead", {"awaiting_confirmation": True}, "yes"),
     ("go ahead", {}, "next"),
     ("oh no", {}, "none"),
+    ("another one", {"last_intent": "example"}, "example"),
+    ("another one", {}, "none"),
 ])
 def test_context_changes_meaning(guide, text, context, intent) -> None:
     assert match_intent(text, guide, DialogueContext.from_mapping(context)).name == intent

@@ -32,6 +32,7 @@ class Coach:
         self._reader = StepReader(guide, self._book)
         self._state = CoachState(rate=clamp_rate(rate if rate is not None else DEFAULT_RATE))
         self._last_saved: SavedProgress | None = None
+        self._last_intent: str | None = None
         self._handlers: dict[str, Callable[[Intent], Reply]] = {
             "next": self._next, "previous": self._previous, "goto_step": self._goto_step,
             "start_over": self._start_over, "more": self._more, "resume": self._resume, "pause": self._pause,
@@ -53,7 +54,8 @@ class Coach:
         """What the intent matcher may use: the step, and whether we are paused or awaiting a yes/no."""
         s = self._state
         return DialogueContext(step=s.place.step if s.place else None, paused=s.paused,
-                               awaiting_confirmation=s.pending is not Pending.NONE, speaking=False)
+                               awaiting_confirmation=s.pending is not Pending.NONE, speaking=False,
+                               last_intent=self._last_intent)
 
     def start(self) -> Reply:
         """The opening turn: the intro and step 1, or (with saved progress) "Pick up at step N?"."""
@@ -88,6 +90,7 @@ class Coach:
         reply = self._answer_pending(intent) if self._state.pending is not Pending.NONE else None
         if reply is None:
             reply = self._handlers[intent.name](intent)
+        self._last_intent = intent.name
         self._autosave()
         return reply
 

@@ -20,6 +20,7 @@ class DialogueContext:
     paused: bool = False
     awaiting_confirmation: bool = False  # a yes/no question is pending
     speaking: bool = False  # the coach is talking right now (plain "stop" then means pause)
+    last_intent: str | None = None  # what the previous utterance was ("another one" after an example)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> "DialogueContext":
@@ -30,6 +31,7 @@ class DialogueContext:
             paused=bool(data.get("paused", False)),
             awaiting_confirmation=bool(data.get("awaiting_confirmation", False)),
             speaking=bool(data.get("speaking", False)),
+            last_intent=data.get("last_intent") if isinstance(data.get("last_intent"), str) else None,
         )
 
 

@@ -201,7 +201,8 @@ def _match_topic_templates(phrase: str, guide: Guide, context: DialogueContext,
 
 def _apply_rule(rule: ContextRule, guide: Guide, context: DialogueContext, text: str, score: float) -> Intent:
     state = {"paused": context.paused, "awaiting_confirmation": context.awaiting_confirmation,
-             "speaking": context.speaking, "step_known": context.step is not None}
+             "speaking": context.speaking, "step_known": context.step is not None,
+             "after_example": context.last_intent == "example"}
     name = next((intent for flag, intent in rule.when if state.get(flag)), rule.otherwise)
     if name == "none":
         return Intent.none(text, score)
