@@ -23,7 +23,7 @@ from voicecoach.coach.machine import Coach
 from voicecoach.coach.replies import Action, Reply
 from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
 from voicecoach.speech.recognizer import Recognizer, Transcript
-from voicecoach.understanding.intents import DialogueContext, Intent
+from voicecoach.understanding.intents import Intent
 from voicecoach.understanding.text import tokenize
 from voicecoach.voice.speaker import SpeechResult, SpeechTask
 

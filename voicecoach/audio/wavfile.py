@@ -6,7 +6,9 @@ extensible headers for 24-bit), so the RIFF chunks are read here directly.
 
 from __future__ import annotations
 
+import os
 import struct
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,8 @@ from typing import Iterator
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, float_to_int16, resample_to_16k, split_frames
+from voicecoach.audio.frames import (FRAME_SAMPLES, SAMPLE_RATE, float_to_int16, resample_to_16k, split_frames,
+                                     to_mono_float)
 from voicecoach.errors import VoicecoachError
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
@@ -102,26 +105,60 @@ def _read_bytes(path: Path) -> bytes:
         raise VoicecoachError(f"{path}: cannot read ({error.strerror})", "check the file's permissions") from None
 
 
+def _is_plain_16bit(info: WavInfo) -> bool:
+    return info.channels == 1 and info.bits == 16 and not info.is_float
+
+
 def read_wav(path: str | Path) -> np.ndarray:
     """The whole file as 16 kHz mono int16 samples (resampled and mixed down as needed)."""
     path = Path(path)
     info, samples = _decode(path, _read_bytes(path))
-    if info.rate == SAMPLE_RATE and info.channels == 1 and info.bits == 16 and not info.is_float:
+    if info.rate == SAMPLE_RATE and _is_plain_16bit(info):
         return samples[:, 0].copy()
     return resample_to_16k(samples, info.rate)
 
 
-def write_wav(path: str | Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
-    """Write mono int16 (or float -1..1) samples as a 16-bit WAV, atomically."""
+def read_wav_native(path: str | Path) -> tuple[np.ndarray, int]:
+    """The whole file as mono int16 samples at the file's own rate, and that rate."""
     path = Path(path)
+    info, samples = _decode(path, _read_bytes(path))
+    if _is_plain_16bit(info):
+        return samples[:, 0].copy(), info.rate
+    return float_to_int16(to_mono_float(samples)), info.rate
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_mode()
+
+
+def publish(temp: str | Path, path: Path) -> None:
+    """Give a finished temporary file normal permissions and move it into place atomically."""
+    os.chmod(temp, _FILE_MODE)
+    os.replace(temp, path)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    """Write mono int16 (or float -1..1) samples as a 16-bit WAV; the file appears complete or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     pcm = samples if samples.dtype == np.int16 else float_to_int16(samples)
     body = pcm.astype("<i2").tobytes()
     header = b"RIFF" + struct.pack("<I", 36 + len(body)) + b"WAVE"
     header += b"fmt " + struct.pack("<IHHIIHH", 16, _PCM, 1, rate, rate * 2, 2, 16)
     header += b"data" + struct.pack("<I", len(body))
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(header + body)
-    part.replace(path)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(header + body)
+        publish(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return path
 
 

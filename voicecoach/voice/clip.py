@@ -1,15 +1,15 @@
-"""AudioClip: mono 16-bit speech audio as a value, with WAV reading/writing (atomic) and resampling."""
+"""AudioClip: mono 16-bit speech audio as a value, with resampling; WAV files through audio.wavfile."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from voicecoach.audio.wavfile import read_wav_native
+from voicecoach.audio.wavfile import write_wav as write_wav_samples
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,47 +56,12 @@ def join_clips(clips: Iterable[AudioClip], gap: float = 0.0, sample_rate: int | 
     return AudioClip(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16), rate)
 
 
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _default_mode()
-
-
-def publish(temp: str | Path, path: Path) -> None:
-    """Give a finished temporary file normal permissions and move it into place atomically."""
-    os.chmod(temp, _FILE_MODE)
-    os.replace(temp, path)
-
-
 def read_wav(path: str | Path) -> AudioClip:
-    """A 16-bit PCM WAV as a mono clip (stereo is averaged)."""
-    with wave.open(str(path), "rb") as reader:
-        if reader.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM WAV is supported")
-        frames = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
-        channels = reader.getnchannels()
-        rate = reader.getframerate()
-    if channels > 1:
-        frames = frames.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return AudioClip(frames, rate)
+    """A WAV file as a mono clip at its own rate (any width; channels are mixed down)."""
+    samples, rate = read_wav_native(path)
+    return AudioClip(samples, rate)
 
 
 def write_wav(path: str | Path, clip: AudioClip) -> Path:
     """Write `clip` as a 16-bit mono WAV; the file appears complete or not at all."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as raw, wave.open(raw, "wb") as writer:
-            writer.setnchannels(1)
-            writer.setsampwidth(2)
-            writer.setframerate(clip.sample_rate)
-            writer.writeframes(clip.samples.astype("<i2").tobytes())
-        publish(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_wav_samples(path, clip.samples, clip.sample_rate)

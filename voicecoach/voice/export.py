@@ -11,7 +11,8 @@ from typing import Callable
 
 from voicecoach.errors import VoicecoachError
 from voicecoach.guide.model import Guide
-from voicecoach.voice.clip import AudioClip, join_clips, publish, write_wav
+from voicecoach.audio.wavfile import publish
+from voicecoach.voice.clip import AudioClip, join_clips, write_wav
 from voicecoach.voice.script import ScriptItem, build_script
 from voicecoach.sentences import split_sentences
 from voicecoach.voice.synthesizer import Synthesizer

@@ -14,7 +14,8 @@ from typing import TextIO
 
 import numpy as np
 
-from voicecoach.voice.clip import AudioClip, publish
+from voicecoach.audio.wavfile import publish
+from voicecoach.voice.clip import AudioClip
 from voicecoach.voice.speaker import BaseSpeaker, SpeechResult
 from voicecoach.voice.synthesizer import Synthesizer
 
