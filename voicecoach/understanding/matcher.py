@@ -114,9 +114,9 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
 
 def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:
     """The utterance as said, then with wrapper words dropped from the start, the end, and both."""
-    start = _strip_start(words, catalog.wrappers_start)
-    end = _strip_end(words, catalog.wrappers_end)
-    both = _strip_end(start, catalog.wrappers_end)
+    start = _strip(words, catalog.wrappers_start, from_end=False)
+    end = _strip(words, catalog.wrappers_end, from_end=True)
+    both = _strip(start, catalog.wrappers_end, from_end=True)
     seen: set[tuple[str, ...]] = set()
     for variant in (words, start, end, both):
         if variant and tuple(variant) not in seen:
@@ -124,24 +124,16 @@ def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:
             yield variant
 
 
-def _strip_start(words: list[str], wrappers: tuple[tuple[str, ...], ...]) -> list[str]:
+def _strip(words: list[str], wrappers: tuple[tuple[str, ...], ...], from_end: bool) -> list[str]:
+    """Drop wrapper phrases from one end of the words, again and again; at least one word is kept."""
     changed = True
     while changed and words:
         changed = False
         for wrapper in wrappers:
-            if len(wrapper) < len(words) and tuple(words[: len(wrapper)]) == wrapper:
-                words, changed = words[len(wrapper):], True
-                break
-    return words
-
-
-def _strip_end(words: list[str], wrappers: tuple[tuple[str, ...], ...]) -> list[str]:
-    changed = True
-    while changed and words:
-        changed = False
-        for wrapper in wrappers:
-            if len(wrapper) < len(words) and tuple(words[-len(wrapper):]) == wrapper:
-                words, changed = words[: -len(wrapper)], True
+            n = len(wrapper)
+            edge = words[-n:] if from_end else words[:n]
+            if n < len(words) and tuple(edge) == wrapper:
+                words, changed = (words[:-n] if from_end else words[n:]), True
                 break
     return words
 
