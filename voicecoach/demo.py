@@ -12,14 +12,14 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 import numpy as np
 import yaml
 
 from voicecoach.audio.frames import SAMPLE_RATE, split_frames
 from voicecoach.audio.synth import synthesize
-from voicecoach.audio.wavfile import read_wav
+from voicecoach.audio.wavfile import read_wav, read_wav_info
 from voicecoach.coach.machine import Coach
 from voicecoach.guide.model import Guide
 from voicecoach.session import Session, SessionSettings, Turn
@@ -64,14 +64,14 @@ class DemoTurn:
 
 
 def run_demo(guide: Guide, recognizer: Recognizer, out_path: Path, out: TextIO,
-             script: DemoScript | None = None, progress_factory: Callable[[], object] | None = None) -> list[DemoTurn]:
+             script: DemoScript | None = None) -> list[DemoTurn]:
     """Play the script through a real session; print the conversation with timings; write the WAV."""
     script = script or load_demo_script()
     synthesizer = _TimedSynthesizer()
     results: list[DemoTurn] = []
     with tempfile.TemporaryDirectory(prefix="voicecoach-demo-") as tmp, \
             WavFileSpeaker(out_path, synthesizer=synthesizer, sample_rate=SAMPLE_RATE, gap=0.3) as speaker:
-        coach = Coach(guide, progress=progress_factory() if progress_factory else None, fresh=True)
+        coach = Coach(guide, fresh=True)  # a demo never touches the listener's saved progress
         session = Session(coach, recognizer, speaker, SessionSettings())
         opening = session.start()
         session.wait_until_quiet()
@@ -96,7 +96,7 @@ def run_demo(guide: Guide, recognizer: Recognizer, out_path: Path, out: TextIO,
             if session.ended:
                 break
         session.finish()
-    print(f"\nWrote the whole session, both voices, to {out_path} ({_duration(out_path):.1f} s of audio).", file=out)
+    print(f"\nWrote the whole session, both voices, to {out_path} ({read_wav_info(out_path).duration:.1f} s of audio).", file=out)
     return results
 
 
@@ -115,10 +115,3 @@ def _print_turn(out: TextIO, said: str, turn: Turn | None, first_audio_ms: float
         print(f"coach>    {turn.reply.text}", file=out)
     elif turn.ignored:
         print(f"  (ignored: {turn.ignored})", file=out)
-
-
-def _duration(path: Path) -> float:
-    import wave
-
-    with wave.open(str(path)) as wav:
-        return wav.getnframes() / wav.getframerate()
