@@ -34,18 +34,27 @@ RATE = 16000
 
 
 class Monitor:
-    """Records spk.monitor from a known moment, so any monotonic time maps to a sample."""
+    """Records spk.monitor; maps any monotonic time to a sample of the recording.
+
+    parec may connect late (a busy start-up) and writes in bursts, so the moment the recording started is
+    estimated from the file itself: at time t with n samples written, it started no later than t - n/RATE;
+    the smallest such bound over all reads is the estimate."""
 
     def __init__(self, pulse, path: Path) -> None:
         self.path = path
         self.recording = pulse.start_recording(path)
-        self.started = time.monotonic()
-        time.sleep(0.3)
+        self.started = float("inf")
+        while len(self.samples()) < RATE // 2:  # half a second recorded: the estimate is settled
+            time.sleep(0.02)
 
     def samples(self) -> np.ndarray:
         # parec's WAV header is final only at the end: read the raw bytes written so far
-        raw = self.path.read_bytes()[44:]
-        return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+        raw = self.path.read_bytes()[44:] if self.path.exists() else b""
+        read_at = time.monotonic()  # after the read: every sample counted was written by now
+        data = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+        if len(data):
+            self.started = min(self.started, read_at - len(data) / RATE)
+        return data
 
     def first_sound_after(self, moment: float, timeout: float) -> float | None:
         deadline = time.monotonic() + timeout
@@ -82,11 +91,24 @@ def play(pulse, wav: Path) -> float:
 
 
 def proc_stats(pid: int) -> tuple[int, float]:
-    """(RSS in KiB, CPU seconds used so far)."""
-    rss = int(next(line for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS")).split()[1])
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
+    """(RSS in KiB, CPU seconds used so far) of the process and its children (the recognizer process)."""
+    rss, ticks = 0, 0
+    for member in _family(pid):
+        try:
+            rss += int(next(line for line in open(f"/proc/{member}/status") if line.startswith("VmRSS")).split()[1])
+            fields = open(f"/proc/{member}/stat").read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, StopIteration):
+            continue
     return rss, ticks / 100.0
+
+
+def _family(pid: int) -> list[int]:
+    members = [pid]
+    for member in members:
+        for task in Path(f"/proc/{member}/task").glob("*/children"):
+            members += [int(child) for child in task.read_text().split()]
+    return members
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -146,7 +168,7 @@ def main() -> None:
         rss_after, cpu_after = proc_stats(process.pid)
     finally:
         process.terminate()
-        said, _ = process.communicate(timeout=20)
+        said, errors = process.communicate(timeout=20)
         Path(base / "coach.log").write_text(said)
         monitor.recording.stop()
         pulse.stop()
@@ -160,7 +182,9 @@ def main() -> None:
         print(f"| barge-in: end of \"stop\" → voice cut, median (n={len(barge)}) | {statistics.median(barge):.0f} ms | ≤ 500 ms |")
     else:
         print("| barge-in | no cut detected | ≤ 500 ms |")
-    print(f"| RSS while idle-listening | {rss_after / 1024:.0f} MB | < 200 MB |")
+    print(f"| RSS while idle-listening (with the recognizer process) | {rss_after / 1024:.0f} MB | < 200 MB |")
+    underruns = errors.count("underrun occurred")
+    print(f"| output underruns (playback gaps from CPU stalls) | {underruns} | 0 |")
     print(f"| the coach's log | {base / 'coach.log'} | |")
     print(f"| CPU while idle-listening | {100 * (cpu_after - cpu_before) / 10:.1f}% of one core | < 15% |")
 

@@ -75,7 +75,7 @@ class PulseServer:
         """Start capturing `source` (default: what the program played) into a 16-bit mono WAV."""
         process = subprocess.Popen(
             ["parec", f"--device={source}", "--file-format=wav", f"--rate={rate}", "--channels=1",
-             "--format=s16le", str(path)],
+             "--format=s16le", "--latency-msec=20", str(path)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._children.append(process)
         return Recording(Path(path), process)

@@ -17,6 +17,7 @@ from voicecoach.guide.model import Guide
 from voicecoach.session import Session, SessionSettings, Turn
 from voicecoach.speech.engine import build_recognizer
 from voicecoach.speech.recognizer import Recognizer
+from voicecoach.speech.worker import RecognizerProcess
 from voicecoach.status import StatusLine
 from voicecoach.understanding.catalog import command_phrases
 
@@ -53,10 +54,14 @@ def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
     return phrases
 
 
-def open_recognizer(guide: Guide, options: LiveOptions) -> Recognizer:
-    """Vosk when a model is installed (or asked for), else PocketSphinx, with a one-line notice."""
-    return build_recognizer(recognizer_phrases(guide, options.wake_phrase), options.engine, options.model,
-                            notice=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
+def open_recognizer(guide: Guide, options: LiveOptions, own_process: bool = False) -> Recognizer:
+    """Vosk when a model is installed (or asked for), else PocketSphinx, with a one-line notice. With
+    `own_process`, it decodes in a child process so that it never stalls the audio callbacks."""
+    phrases = recognizer_phrases(guide, options.wake_phrase)
+    notice = lambda message: print(f"voicecoach: {message}", file=sys.stderr)  # noqa: E731
+    if own_process:
+        return RecognizerProcess(phrases, options.engine, options.model, notice=notice)
+    return build_recognizer(phrases, options.engine, options.model, notice=notice)
 
 
 def _device(spec: str | None) -> str | int | None:
@@ -67,8 +72,9 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     """Run until the listener says goodbye, the recording ends, or Ctrl-C; progress is saved either way."""
     from voicecoach.voice.factory import open_speaker
 
-    recognizer = open_recognizer(guide, options)
     file_input = options.input_path is not None
+    # Live devices have real-time callbacks in this process; a file and a WAV speaker have none.
+    recognizer = open_recognizer(guide, options, own_process=not file_input)
     if file_input:
         from voicecoach.audio.wavfile import WavSource
 
@@ -127,9 +133,20 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     finally:
         status.close()
         source.close()
+        _log_audio_health(source, speaker)
         if speaker is not None:
             speaker.close()
+        if isinstance(recognizer, RecognizerProcess):
+            recognizer.close()
     return 0
+
+
+def _log_audio_health(source: object, speaker: object) -> None:
+    """Audio lost to scheduling stalls (a busy machine): worth knowing when replies sound choppy."""
+    overflows = getattr(source, "input_overflows", 0)
+    underruns = getattr(speaker, "underruns", 0)
+    if overflows or underruns:
+        log.info("audio stalls this session: %d microphone overflows, %d output underruns", overflows, underruns)
 
 
 def _slots(turn: Turn) -> str:

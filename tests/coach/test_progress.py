@@ -101,6 +101,45 @@ def test_corrupt_progress_is_kept_as_bak_and_the_coach_starts_fresh(
     assert "damaged" in caplog.text
 
 
+def test_a_truncated_progress_file_is_kept_as_bak_and_the_coach_starts_fresh(
+        new_coach: NewCoach, state_dir: Path) -> None:
+    leave_at(new_coach(), Intent("goto_step", {"step": 2}))
+    path = state_dir / "progress-small-garden.json"
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # a disk that filled up mid-write, or a bad copy
+    reply = new_coach().start()
+    assert reply.text.startswith("I couldn't read your saved place")
+    assert (state_dir / "progress-small-garden.json.bak").read_bytes() == whole[: len(whole) // 2]
+
+
+@pytest.mark.parametrize("older", [
+    {"guide_id": "small-garden", "step": 3, "rate": 150},
+    {"format": 0, "guide_id": "small-garden", "step": 3, "rate": 150, "position": [1, 2]},
+], ids=["no-format-key", "format-0"])
+def test_progress_from_an_older_format_keeps_the_step_and_rate(
+        new_coach: NewCoach, state_dir: Path, older: dict) -> None:
+    state_dir.mkdir(parents=True)
+    (state_dir / "progress-small-garden.json").write_text(json.dumps(older))
+    coach = new_coach()
+    question = coach.start()
+    assert "written by an older version of voicecoach, so step 3 starts from the beginning" in question.text
+    assert question.text.endswith("Pick up at step 3, Water wisely?")
+    assert coach.state.rate == 150
+    reply = coach.handle(Intent("yes"))
+    assert reply.text.startswith("Step 3 of 3")
+    coach.save()
+    upgraded = json.loads((state_dir / "progress-small-garden.json").read_text())
+    assert upgraded["format"] == FORMAT_VERSION and upgraded["step"] == 3
+
+
+def test_progress_from_a_newer_format_is_not_read(new_coach: NewCoach, state_dir: Path) -> None:
+    state_dir.mkdir(parents=True)
+    newer = json.dumps({"format": FORMAT_VERSION + 1, "guide_id": "small-garden", "step": 2}).encode()
+    (state_dir / "progress-small-garden.json").write_bytes(newer)
+    assert new_coach().start().text.startswith("I couldn't read your saved place")
+    assert (state_dir / "progress-small-garden.json.bak").read_bytes() == newer
+
+
 def test_an_unwritable_state_folder_warns_once_and_the_session_goes_on(
         guide: Guide, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "a-file"

@@ -45,14 +45,28 @@ def test_devices_are_found_by_name_and_index(pulse):
     assert "pulse" in caught.value.hint
 
 
-def test_speech_is_heard_on_the_sink_for_as_long_as_it_lasts(pulse, speaker, synthesizer, tmp_path):
-    text = "Step one. Find a quiet place where you can talk."
-    expected = sum(synthesizer.synthesize(s).duration for s in ("Step one.", "Find a quiet place where you can talk."))
-    recording = pulse.start_recording(tmp_path / "heard.wav")
+def _hear(pulse, speaker, text: str, path) -> tuple:
+    """Speak `text` while recording the sink; (result, captured clip, whether the device underran).
+
+    An underrun means this process was not scheduled for longer than the device buffer (a stalled CI
+    host); PulseAudio's ALSA plugin then goes silent for about 2 s while it recovers. That gap is the
+    host's, not the speaker's, so the timing tests measure again when the speaker reports one."""
+    underruns = speaker.underruns
+    recording = pulse.start_recording(path)
     time.sleep(0.3)
     result = speaker.speak(text)
     time.sleep(0.3)
-    heard = read_wav(recording.stop())
+    return result, read_wav(recording.stop()), speaker.underruns > underruns
+
+
+def test_speech_is_heard_on_the_sink_for_as_long_as_it_lasts(pulse, speaker, synthesizer, tmp_path):
+    text = "Step one. Find a quiet place where you can talk."
+    expected = sum(synthesizer.synthesize(s).duration for s in ("Step one.", "Find a quiet place where you can talk."))
+    for attempt in range(3):
+        result, heard, underran = _hear(pulse, speaker, text, tmp_path / f"heard-{attempt}.wav")
+        if not underran:
+            break
+    assert not underran, "the output device underran in 3 attempts: the machine is too busy to measure"
     assert isinstance(speaker, Speaker)
     assert result.completed and result.sentences_spoken == 2
     first, last = loud_span(heard.samples, heard.sample_rate)

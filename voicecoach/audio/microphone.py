@@ -64,6 +64,7 @@ class MicrophoneSource:
         sd = load_sounddevice()
         self.rate = _supported_rate(sd, self.device)
         self.overruns = 0
+        self.input_overflows = 0  # blocks the device lost because this process was not scheduled in time
         block = max(1, self.rate * FRAME_MS // 1000)
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / FRAME_MS)))
         self._resampler = None if self.rate == SAMPLE_RATE else soxr.ResampleStream(
@@ -78,7 +79,9 @@ class MicrophoneSource:
             raise _no_device(f"cannot open input device {self.device.name!r}: {error}", list_devices()) from None
         log.info("microphone %r at %d Hz", self.device.name, self.rate)
 
-    def _callback(self, data: bytes, frames: int, time_info: object, status: object) -> None:
+    def _callback(self, data: bytes, frames: int, time_info: object, status) -> None:
+        if status.input_overflow:
+            self.input_overflows += 1
         try:
             self._queue.put_nowait(bytes(data))
         except queue.Full:

@@ -73,7 +73,9 @@ class Coach:
             if not saved.finished:
                 restored = restore_place(self.guide, saved)
                 place = self._reader.valid(restored.place)
-                if restored.changed:
+                if loaded.older_format:
+                    notice += self._book.said("progress_older_format", number=place.step)
+                elif restored.changed:
                     notice += self._book.said("guide_changed", number=place.step)
                 if place != Place(1):
                     self._update(pending=Pending.RESUME, saved=place)

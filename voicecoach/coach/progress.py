@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicecoach.coach.state import Place
+from voicecoach.coach.state import DEFAULT_RATE, Place
 from voicecoach.config import user_state_dir
 from voicecoach.guide.model import Guide, Step
 
@@ -44,6 +44,7 @@ class LoadResult:
 
     progress: SavedProgress | None
     problem: str | None = None
+    older_format: bool = False  # salvaged from a file an older voicecoach wrote: the step, not the place in it
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ProgressStore:
             log.warning("cannot read saved progress %s: %s", path, error.strerror or error)
             return LoadResult(None, "unreadable")
         try:
-            progress = _decode(raw, guide_id)
+            progress, older = _decode(raw, guide_id)
         except ValueError as error:
             backup = path.with_name(path.name + ".bak")
             try:
@@ -116,7 +117,9 @@ class ProgressStore:
                 log.warning("saved progress %s is damaged (%s) and could not be moved aside: %s",
                             path, error, move_error.strerror or move_error)
             return LoadResult(None, "unreadable")
-        return LoadResult(progress)
+        if older:
+            log.info("saved progress %s is in an older format: kept its step and speaking rate", path)
+        return LoadResult(progress, older_format=older)
 
     def save(self, progress: SavedProgress) -> bool:
         """Write atomically (temp file, fsync, rename, fsync folder). False, with one warning, if it fails."""
@@ -186,16 +189,24 @@ def _fsync_folder(folder: Path) -> None:
 _FIELDS = {field.name: field.type for field in dataclasses.fields(SavedProgress)}
 
 
-def _decode(raw: bytes, guide_id: str) -> SavedProgress:
-    """Parse and check a progress file; ValueError says what is wrong with it."""
+def _decode(raw: bytes, guide_id: str) -> tuple[SavedProgress, bool]:
+    """Parse and check a progress file: (progress, whether it came from an older format). ValueError says
+    what is wrong with it."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    if data.get("format") != FORMAT_VERSION:
-        raise ValueError(f"unknown format {data.get('format')!r}")
+    version = data.get("format")
+    older = version is None or (isinstance(version, int) and not isinstance(version, bool) and version < FORMAT_VERSION)
+    if version != FORMAT_VERSION and not older:
+        raise ValueError(f"unknown format {version!r} (a newer voicecoach?)")
+    if older:
+        # Only what every format has kept is trusted: the guide, the step and the speaking rate. The
+        # place inside the step starts over (no step fingerprint to check it against).
+        data = {"guide_hash": "", "step_id": "", "step_hash": "", "paragraph": 0, "sentence": 0, "rate": DEFAULT_RATE,
+                **{key: data[key] for key in ("guide_id", "step", "rate", "finished") if key in data}}
     values = {}
     for name, kind in _FIELDS.items():
         value = data.get(name, False if name == "finished" else None)
@@ -208,4 +219,4 @@ def _decode(raw: bytes, guide_id: str) -> SavedProgress:
         raise ValueError(f"it belongs to guide {progress.guide_id!r}")
     if progress.step < 1 or progress.paragraph < 0 or progress.sentence < 0 or progress.rate <= 0:
         raise ValueError("a number is out of range")
-    return progress
+    return progress, older

@@ -25,6 +25,7 @@ from voicecoach.voice.synthesizer import Synthesizer
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.005
+OUTPUT_LATENCY = "low"
 RESYNC_SECONDS = 0.02  # a block more than this away from the sample clock restarts it (stall, underrun)
 STALL_TIMEOUT = 5.0  # seconds without a callback before playback is declared broken (start-up takes ~2 s)
 
@@ -71,7 +72,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
             try:
                 stream = self._sd.OutputStream(
                     samplerate=rate, channels=1, dtype="int16", device=self.device.index,
-                    blocksize=round(rate * BLOCK_SECONDS), latency="low", callback=self._callback)
+                    blocksize=round(rate * BLOCK_SECONDS), latency=OUTPUT_LATENCY, callback=self._callback)
                 return stream, rate
             except Exception as error:  # PortAudioError: invalid sample rate, device busy ...
                 last_error = error
