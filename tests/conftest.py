@@ -103,10 +103,29 @@ class PulseServer:
     def pid(self) -> int:
         return self.daemon.pid
 
+    def crash(self) -> None:
+        """Kill the daemon outright: every stream on it fails, as when the audio system dies."""
+        self.daemon.kill()
+        self.daemon.wait()
+
+    def restart(self) -> "PulseServer":
+        """A new daemon on the same socket with the same devices (after `crash()`)."""
+        self.stop()
+        return _start_pulse(self.runtime_dir.parent)
+
+    def module_of(self, sink: str) -> str:
+        """The index of the module that made the null sink `sink`."""
+        for line in self.run("pactl", "list", "short", "modules").stdout.splitlines():
+            if f"sink_name={sink} " in line + " ":
+                return line.split()[0]
+        raise LookupError(sink)
+
 
 def _start_pulse(base: Path) -> PulseServer:
     runtime = base / "runtime"
     config = base / "config"
+    for stale in (runtime, config):  # left by a daemon that was stopped, on a restart
+        shutil.rmtree(stale, ignore_errors=True)
     runtime.mkdir(mode=0o700)
     config.mkdir()
     socket = runtime / "pulse" / "native"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from voicecoach.audio.echo import ReferenceEchoFilter
+from voicecoach.audio.events import DeviceEvent
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.progress import ProgressStore
 from voicecoach.coach.replies import Reply
@@ -73,6 +74,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     from voicecoach.voice.factory import open_speaker
 
     file_input = options.input_path is not None
+    devices = _DeviceReporter()
     # Live devices have real-time callbacks in this process; a file and a WAV speaker have none.
     recognizer = open_recognizer(guide, options, own_process=not file_input)
     if file_input:
@@ -82,14 +84,16 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     else:
         from voicecoach.audio.microphone import MicrophoneSource
 
-        source = MicrophoneSource(_device(options.input_device))
+        source = MicrophoneSource(_device(options.input_device), on_event=devices.report)
     status = StatusLine(enabled=not options.quiet and not file_input)
+    devices.status = status
     speaker = None
     session = None
     try:
         speaker = open_speaker(device=_device(options.output_device), voice=options.voice, rate=options.rate,
                                volume=options.volume, wav_path=options.wav_out,
-                               text_only=file_input and options.wav_out is None, text_stream=out)
+                               text_only=file_input and options.wav_out is None, text_stream=out,
+                               on_event=devices.report)
         if file_input and options.wav_out is not None and options.realtime:
             speaker.realtime = True  # type: ignore[attr-defined]
         coach = Coach(guide, progress=ProgressStore(), fresh=options.fresh, rate=options.rate)
@@ -121,6 +125,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
 
         session = Session(coach, recognizer, speaker, settings, echo_filter=echo,
                           playback=history, on_turn=on_turn, on_reply=on_reply)
+        devices.session = session
         session.run(source.frames(),
                     on_frame=lambda frame: status.update(mode="speaking" if speaker.speaking else "listening",
                                                          frame=frame))
@@ -139,6 +144,23 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         if isinstance(recognizer, RecognizerProcess):
             recognizer.close()
     return 0
+
+
+class _DeviceReporter:
+    """Shows device losses and returns on the terminal at once, and hands them to the session."""
+
+    def __init__(self) -> None:
+        self.session: Session | None = None
+        self.status: StatusLine | None = None
+
+    def report(self, event: DeviceEvent) -> None:
+        message = f"voicecoach: {event.describe()}"
+        if self.status is not None and self.status.enabled:
+            self.status.message(message)
+        else:
+            print(message, file=sys.stderr, flush=True)
+        if self.session is not None:
+            self.session.device_event(event)
 
 
 def _log_audio_health(source: object, speaker: object) -> None:

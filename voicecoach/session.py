@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import queue
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
+from voicecoach.audio.events import DeviceEvent
 from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
 from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, Utterance
 from voicecoach.coach.machine import Coach
@@ -111,6 +113,7 @@ class Session:
         self._speaking_endpoint = dataclasses.replace(self.settings.endpoint,
                                                       max_utterance_ms=self.settings.barge_in_window_ms)
         self._wake_words = tokenize(self.settings.wake_phrase) if self.settings.wake_phrase else []
+        self._device_events: queue.SimpleQueue[DeviceEvent] = queue.SimpleQueue()
 
     # -- driving the loop ----------------------------------------------------------------------------
 
@@ -133,7 +136,16 @@ class Session:
                 self.handle(utterance)
         self.finish()
 
+    def device_event(self, event: DeviceEvent) -> None:
+        """A microphone or speaker went away or came back (callable from any thread; acted on at the
+        next frame, which a lost microphone keeps coming as silence)."""
+        self._device_events.put(event)
+
     def feed(self, frame: np.ndarray) -> None:
+        while not self._device_events.empty():
+            self._on_device(self._device_events.get())
+            if self.ended:
+                return
         self._stream_time += len(frame) / SAMPLE_RATE
         # While the coach speaks, cut what the microphone hears into short pieces: each is checked against
         # our own voice at once, so a listener's "stop" is not held back until the coach falls silent.
@@ -263,6 +275,18 @@ class Session:
         step = self.coach.guide.step(state.place.step)
         name = "next" if state.place.paragraph >= len(step.body) else "more"
         self.handle_intent(Intent(name, {}, 1.0, "(continuous)"))
+
+    def _on_device(self, event: DeviceEvent) -> None:
+        """Keep the exact place when the voice was cut off by a lost speaker, and tell the listener."""
+        if event.role == "speaker" and not event.available and self._task is not None:
+            try:
+                result = self._task.wait(timeout=2.0)
+            except Exception as error:  # the speaker failed outright: nothing more is known
+                log.info("the reply cut off by the lost speaker failed: %s", error)
+                result = None
+            if result is not None and result.stopped:
+                self.coach.interrupted(result.sentences_spoken)
+        self._say(self.coach.audio_changed(event.role, event.available))
 
     def handle_intent(self, intent: Intent) -> Reply:
         """Act on an intent that did not come from the microphone (continuous reading, a typed command)."""

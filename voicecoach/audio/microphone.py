@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from types import ModuleType
 from typing import Iterator
 
@@ -16,11 +17,14 @@ import soxr
 
 from voicecoach.audio.devices import DeviceInfo, describe_devices, find_device, list_devices, load_sounddevice
 from voicecoach.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE
+from voicecoach.audio.events import RETRY_SECONDS, DeviceEvent, DeviceListener
 from voicecoach.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
 CANDIDATE_RATES = (16000, 48000, 44100, 32000, 22050, 8000)
+START_TIMEOUT = 6.0  # seconds a new stream may take to deliver audio (PulseAudio's ALSA plugin: ~2 s)
+STALL_TIMEOUT = 3.0  # seconds without audio from a running stream before the device counts as lost
 NO_MIC_HINT = "use `voicecoach chat` to type instead, or pick a device with --input-device NAME_OR_INDEX"
 
 
@@ -57,29 +61,49 @@ def _supported_rate(sd: ModuleType, device: DeviceInfo) -> int:
 
 class MicrophoneSource:
     """An AudioSource on a real input device. Frames arrive through a bounded queue; if the consumer
-    falls behind by more than `max_queue_s`, the oldest audio is dropped (counted in `overruns`)."""
+    falls behind by more than `max_queue_s`, the oldest audio is dropped (counted in `overruns`).
 
-    def __init__(self, device: str | int | None = None, max_queue_s: float = 5.0) -> None:
+    If the device goes away (its stream stops, or no audio arrives for a while) it reports that to
+    `on_event`, yields silence at the real-time pace (so the loop goes on: replies, saving) and tries to
+    open the device again every `retry_s` seconds, reporting when it is back."""
+
+    def __init__(self, device: str | int | None = None, max_queue_s: float = 5.0,
+                 on_event: DeviceListener | None = None, retry_s: float = RETRY_SECONDS) -> None:
+        self._spec = device
         self.device = resolve_input_device(device)
-        sd = load_sounddevice()
-        self.rate = _supported_rate(sd, self.device)
+        self._sd = load_sounddevice()
+        self.rate = _supported_rate(self._sd, self.device)
         self.overruns = 0
         self.input_overflows = 0  # blocks the device lost because this process was not scheduled in time
-        block = max(1, self.rate * FRAME_MS // 1000)
+        self.on_event = on_event
+        self.retry_s = retry_s
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / FRAME_MS)))
+        self._pending = np.zeros(0, np.int16)
+        self._closed = False
+        self._stream = self._open()
+        log.info("microphone %r at %d Hz", self.device.name, self.rate)
+
+    def _open(self):
+        """Open and start the input stream (DeviceError if the device cannot be opened)."""
         self._resampler = None if self.rate == SAMPLE_RATE else soxr.ResampleStream(
             self.rate, SAMPLE_RATE, 1, dtype="int16", quality="HQ")
         self._pending = np.zeros(0, np.int16)
-        self._closed = False
+        self._opened_at = time.monotonic()
+        self._last_block_at: float | None = None
+        stream = None
         try:
-            self._stream = sd.RawInputStream(device=self.device.index, samplerate=self.rate, channels=1,
-                                             dtype="int16", blocksize=block, callback=self._callback)
-            self._stream.start()
+            stream = self._sd.RawInputStream(device=self.device.index, samplerate=self.rate, channels=1,
+                                             dtype="int16", blocksize=max(1, self.rate * FRAME_MS // 1000),
+                                             callback=self._callback)
+            stream.start()
         except Exception as error:  # PortAudioError, or ValueError for a bad device
+            if stream is not None:
+                _close_quietly(stream)
             raise _no_device(f"cannot open input device {self.device.name!r}: {error}", list_devices()) from None
-        log.info("microphone %r at %d Hz", self.device.name, self.rate)
+        return stream
 
     def _callback(self, data: bytes, frames: int, time_info: object, status) -> None:
+        self._last_block_at = time.monotonic()
         if status.input_overflow:
             self.input_overflows += 1
         try:
@@ -99,30 +123,76 @@ class MicrophoneSource:
         return samples
 
     def frames(self) -> Iterator[np.ndarray]:
-        """16 kHz frames until `close()` (or the stream stops)."""
+        """16 kHz frames until `close()`; silence while the device is lost."""
         while not self._closed:
             try:
                 block = self._queue.get(timeout=0.5)
             except queue.Empty:
-                if not self._stream.active:
-                    return
+                problem = self._problem()
+                if problem is not None and not self._closed:
+                    yield from self._recover(problem)
                 continue
             self._pending = np.concatenate([self._pending, self._convert(block)])
             while len(self._pending) >= FRAME_SAMPLES:
                 frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
                 yield frame
 
+    def _problem(self) -> str | None:
+        """Why the device seems gone, or None while it works (or is still starting)."""
+        if not self._stream.active:
+            return "its stream stopped"
+        if self._last_block_at is None:
+            silent_for, limit = time.monotonic() - self._opened_at, START_TIMEOUT
+        else:
+            silent_for, limit = time.monotonic() - self._last_block_at, STALL_TIMEOUT
+        return f"no audio for {silent_for:.0f} s" if silent_for > limit else None
+
+    def _recover(self, problem: str) -> Iterator[np.ndarray]:
+        """Report the loss, yield silent frames in real time, and reopen every `retry_s` until it works."""
+        log.warning("microphone %r lost: %s", self.device.name, problem)
+        _close_quietly(self._stream)
+        self._notify(False, problem)
+        silence = np.zeros(FRAME_SAMPLES, np.int16)
+        clock = time.monotonic()
+        next_try = clock + self.retry_s
+        while not self._closed:
+            clock += FRAME_MS / 1000
+            time.sleep(max(0.0, clock - time.monotonic()))
+            yield silence
+            if time.monotonic() < next_try:
+                continue
+            try:
+                self.device = resolve_input_device(self._spec)
+                self._stream = self._open()
+            except DeviceError as error:
+                log.info("microphone still unavailable: %s", error.message.splitlines()[0])
+                next_try = time.monotonic() + self.retry_s
+                continue
+            while not self._queue.empty():  # audio from before the loss
+                self._queue.get_nowait()
+            log.warning("microphone %r is back", self.device.name)
+            self._notify(True)
+            return
+
+    def _notify(self, available: bool, detail: str = "") -> None:
+        if self.on_event is not None:
+            self.on_event(DeviceEvent("microphone", available, self.device.name, detail))
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            try:
-                self._stream.stop()
-                self._stream.close()
-            except Exception:  # closing a stream that already failed
-                pass
+            _close_quietly(self._stream)
 
     def __enter__(self) -> "MicrophoneSource":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_quietly(stream) -> None:
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:  # closing a stream whose device already failed
+        pass

@@ -19,6 +19,10 @@ from voicecoach.understanding.intents import DialogueContext, Intent
 _KEEPS_QUESTION = frozenset({"help", "repeat", "none", "slower", "faster", "where_am_i", "overview", "stop"})
 
 
+AUDIO_PHRASES = {("speaker", False): "audio_lost_speaker", ("microphone", False): "audio_lost_microphone",
+                 ("speaker", True): "audio_back_speaker", ("microphone", True): "audio_back_microphone"}
+
+
 class Coach:
     """Dialogue over one guide: `start()` once, then `handle(intent)` per utterance; progress saved as it goes."""
 
@@ -110,6 +114,18 @@ class Coach:
         elif s.resumable and spoken < len(s.last_reply.sentences):
             self._update(leftover=s.last_reply.sentences[spoken:])
         self._autosave()
+
+    def audio_changed(self, role: str, available: bool) -> Reply:
+        """A microphone or speaker ("microphone"/"speaker") went away or came back. Losing either pauses
+        the guide (a listener who cannot hear or be heard should not miss anything); the place is kept,
+        and "resume" carries on once the device is back. Not remembered for "repeat"."""
+        if not available:
+            if self._state.place is not None and not self._state.safety_hold:
+                self._update(paused=True)
+            self._autosave()
+            return self._say(self._book.said(AUDIO_PHRASES[role, False]), remember=False)
+        hint = self._book.said("audio_resume_hint") if self._state.paused else ()
+        return self._say([*self._book.said(AUDIO_PHRASES[role, True]), *hint], remember=False)
 
     def save(self) -> bool:
         """Write the current place and rate to the progress store (True if saved or nothing to save)."""

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from voicecoach.audio.events import DeviceListener
 from voicecoach.errors import DeviceError, ModelError, VoicecoachError
 from voicecoach.voice.devices import UnknownDeviceError
 from voicecoach.voice.recorders import TextSpeaker, WavFileSpeaker
@@ -18,12 +19,14 @@ log = logging.getLogger(__name__)
 
 def open_speaker(*, device: str | int | None = None, voice: str | None = None, rate: int | None = None,
                  volume: float = 1.0, wav_path: str | Path | None = None, text_only: bool = False,
-                 text_stream: TextIO | None = None, notice_stream: TextIO | None = None) -> Speaker:
+                 text_stream: TextIO | None = None, notice_stream: TextIO | None = None,
+                 on_event: DeviceListener | None = None) -> Speaker:
     """A WavFileSpeaker if `wav_path` is given, a TextSpeaker if `text_only`, else a SoundDeviceSpeaker.
 
     Without a usable output device (none present, PortAudio or espeak-ng missing) it prints one line to
     `notice_stream` (stderr) and returns a TextSpeaker: never a crash. A device the user named that
-    does not exist, or an unknown voice or rate, is a user mistake and raises VoicecoachError."""
+    does not exist, or an unknown voice or rate, is a user mistake and raises VoicecoachError.
+    `on_event` hears when the output device goes away and comes back."""
     if text_only:
         return TextSpeaker(text_stream)
     settings = VoiceSettings(voice, rate or DEFAULT_RATE, volume)  # validates rate and volume
@@ -38,7 +41,7 @@ def open_speaker(*, device: str | int | None = None, voice: str | None = None, r
     from voicecoach.voice.playback import SoundDeviceSpeaker
 
     try:
-        speaker = SoundDeviceSpeaker(synthesizer, device)
+        speaker = SoundDeviceSpeaker(synthesizer, device, on_event=on_event)
     except UnknownDeviceError:
         raise
     except DeviceError as error:

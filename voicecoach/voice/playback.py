@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicecoach.audio.events import RETRY_SECONDS, DeviceEvent, DeviceListener
 from voicecoach.errors import DeviceError
 from voicecoach.audio.devices import DeviceInfo
 from voicecoach.voice.devices import load_sounddevice, resolve_output_device
@@ -25,7 +26,7 @@ from voicecoach.voice.synthesizer import Synthesizer
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.005
-OUTPUT_LATENCY = "low"
+OUTPUT_LATENCY = "low"  # ~10 ms through PulseAudio: stop() lands in ~17 ms (20 ms would make it ~35 ms)
 RESYNC_SECONDS = 0.02  # a block more than this away from the sample clock restarts it (stall, underrun)
 STALL_TIMEOUT = 5.0  # seconds without a callback before playback is declared broken (start-up takes ~2 s)
 
@@ -46,8 +47,14 @@ class SoundDeviceSpeaker(BaseSpeaker):
     """Speaks through an output device; see the module docstring."""
 
     def __init__(self, synthesizer: Synthesizer | None = None, device: str | int | None = None,
-                 rate: int | None = None, history_seconds: float = 30.0) -> None:
+                 rate: int | None = None, history_seconds: float = 30.0,
+                 on_event: DeviceListener | None = None, retry_s: float = RETRY_SECONDS) -> None:
         super().__init__(rate)
+        self.on_event = on_event
+        self.retry_s = retry_s
+        self.lost = False  # the device went away; speech is skipped until it is back
+        self._closing = threading.Event()
+        self._reopening = False
         self.synthesizer = synthesizer or Synthesizer()
         self.device: DeviceInfo = resolve_output_device(device)
         self._sd = load_sounddevice()
@@ -61,23 +68,80 @@ class SoundDeviceSpeaker(BaseSpeaker):
         self.underruns = 0  # output blocks the device asked for too late (CPU starvation)
         self._utterance_started_at: float | None = None
         self._last_callback_at = time.monotonic()
-        self._stream, self.sample_rate = self._open_stream()
-        self.history = PlaybackHistory(self.sample_rate, history_seconds)
-        self._stream.start()
+        self.history: PlaybackHistory | None = None  # set before the first callback can run
+        self._open_stream(history_seconds=history_seconds)
 
-    def _open_stream(self):
-        rates = [22050, int(self.device.default_samplerate)]  # espeak's rate, else the device's own
+    def _open_stream(self, rates: list[int] | None = None, history_seconds: float | None = None) -> None:
+        """Open and start `self._stream` at the first rate that works (`self.sample_rate`); DeviceError if
+        the device cannot be opened. With `history_seconds`, the playback history is made first."""
+        rates = rates or [22050, int(self.device.default_samplerate)]  # espeak's rate, else the device's own
         last_error: Exception | None = None
         for rate in dict.fromkeys(rates):
             try:
                 stream = self._sd.OutputStream(
                     samplerate=rate, channels=1, dtype="int16", device=self.device.index,
-                    blocksize=round(rate * BLOCK_SECONDS), latency=OUTPUT_LATENCY, callback=self._callback)
-                return stream, rate
+                    blocksize=round(rate * BLOCK_SECONDS), latency=OUTPUT_LATENCY, callback=self._callback,
+                    finished_callback=self._on_finished)
             except Exception as error:  # PortAudioError: invalid sample rate, device busy ...
                 last_error = error
+                continue
+            if history_seconds is not None:
+                self.history = PlaybackHistory(rate, history_seconds)
+            with self._lock:  # what the callback reads
+                self._stream, self.sample_rate = stream, rate
+                self._callbacks, self._next_due, self._last_callback_at = 0, None, time.monotonic()
+            try:
+                stream.start()
+            except Exception as error:
+                last_error = error
+                _close_quietly(stream)
+                continue
+            return
         raise DeviceError(f"could not open audio output {self.device.name!r} ({last_error})",
                           "choose another device with --output-device, or close programs using it")
+
+    # -- a device that goes away and comes back -------------------------------------------------------
+
+    def _on_finished(self) -> None:
+        """PortAudio ended the stream: by close() (expected), or because the device failed."""
+        if not self._closing.is_set() and not self._reopening:
+            self._declare_lost("the output stream stopped")
+
+    def _declare_lost(self, problem: str) -> None:
+        with self._wake:
+            if self.lost:
+                return
+            self.lost = True
+            self._queue.clear()
+            self._wake.notify_all()
+        log.warning("audio output %r lost: %s", self.device.name, problem)
+        if self.on_event is not None:
+            self.on_event(DeviceEvent("speaker", False, self.device.name, problem))
+        threading.Thread(target=self._reconnect, name="voicecoach-output-retry", daemon=True).start()
+
+    def _reconnect(self) -> None:
+        """Every `retry_s`, open the device again; back when it pulls audio steadily."""
+        while not self._closing.wait(self.retry_s):
+            self._reopening = True
+            try:
+                old = self._stream
+                _close_quietly(old)
+                try:
+                    self._open_stream([self.sample_rate])
+                except DeviceError as error:
+                    log.info("audio output still unavailable: %s", error.message)
+                    continue
+                if not self.warm_up():
+                    log.info("audio output opened but does not play yet")
+                    continue
+            finally:
+                self._reopening = False
+            with self._wake:
+                self.lost = False
+            log.warning("audio output %r is back", self.device.name)
+            if self.on_event is not None:
+                self.on_event(DeviceEvent("speaker", True, self.device.name))
+            return
 
     # The audio callback: runs on PortAudio's thread every block; keep it short.
     def _callback(self, outdata, frames, time_info, status) -> None:
@@ -126,6 +190,8 @@ class SoundDeviceSpeaker(BaseSpeaker):
 
     def _speak(self, text: str, sentences: tuple[str, ...]) -> SpeechResult:
         called_at = time.monotonic()
+        if self.lost:  # nothing can be heard: the loop shows the text meanwhile
+            return SpeechResult(text, sentences, 0, True, called_at, called_at)
         chunks: list[_Chunk] = []
         with self._lock:
             self._halted_at = None
@@ -136,13 +202,15 @@ class SoundDeviceSpeaker(BaseSpeaker):
             if not self._enqueue(self._render(index, sentence), sentences, chunks):
                 break
         with self._wake:
-            while self._queue and not self._stop_event.is_set():
+            while self._queue and not self._stop_event.is_set() and not self.lost:
                 self._wait_for_callback()
-            if self._stop_event.is_set():
+            if self.lost:
+                halted_at = time.monotonic()
+            elif self._stop_event.is_set():
                 self._halt_requested = True
-                while self._halted_at is None:
+                while self._halted_at is None and not self.lost:
                     self._wait_for_callback()
-                halted_at = self._halted_at
+                halted_at = self._halted_at if self._halted_at is not None else time.monotonic()
             else:
                 halted_at = None
         if halted_at is None:  # everything is queued to the device: wait until it has been heard
@@ -167,7 +235,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
         takes effect at the next sentence. False when stopped."""
         while True:
             with self._wake:
-                if self._stop_event.is_set():
+                if self._stop_event.is_set() or self.lost:
                     return False
                 waiting = self._queue[-1] if self._queue and self._queue[-1].position == 0 else None
                 if waiting is None and chunk.rate == self.rate:
@@ -192,12 +260,14 @@ class SoundDeviceSpeaker(BaseSpeaker):
         return _Chunk(index, np.asarray(clip.samples), rate)
 
     def _wait_for_callback(self) -> None:
-        """Wait (holding the condition) for the callback's next news; DeviceError if it has gone quiet."""
+        """Wait (holding the condition) for the callback's next news; a device gone quiet is lost."""
         self._wake.wait(0.02)
-        if time.monotonic() - self._last_callback_at > STALL_TIMEOUT:
-            self._queue.clear()
-            raise DeviceError(f"audio output {self.device.name!r} stopped playing",
-                              "check the device, or choose another with --output-device")
+        if not self.lost and time.monotonic() - self._last_callback_at > STALL_TIMEOUT:
+            self._wake.release()  # _declare_lost takes the lock and calls out
+            try:
+                self._declare_lost(f"no audio pulled for {STALL_TIMEOUT:.0f} s")
+            finally:
+                self._wake.acquire()
 
     def warm_up(self, timeout: float = 5.0) -> bool:
         """Wait until the device pulls audio steadily (PulseAudio's ALSA plugin can take ~2 s to start)."""
@@ -213,10 +283,15 @@ class SoundDeviceSpeaker(BaseSpeaker):
             self._wake.notify_all()
 
     def close(self) -> None:
+        self._closing.set()
         super().close()
         with self._turn:
-            try:
-                self._stream.stop()
-                self._stream.close()
-            except Exception as error:  # closing a device that vanished
-                log.debug("closing the output stream: %s", error)
+            _close_quietly(self._stream)
+
+
+def _close_quietly(stream) -> None:
+    try:
+        stream.stop()
+        stream.close()
+    except Exception as error:  # closing a device that vanished
+        log.debug("closing the output stream: %s", error)

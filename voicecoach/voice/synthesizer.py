@@ -57,6 +57,7 @@ class _EspeakWorker:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
         self._engine = None
+        self._default_voice: str | None = None  # espeak's own voice, for settings that name none
         self._tmp = Path(tempfile.mkdtemp(prefix="voicecoach-tts-"))
         self._lock = threading.Lock()
 
@@ -75,6 +76,8 @@ class _EspeakWorker:
             espeak_driver.print = lambda *args, **kwargs: None
             try:
                 self._engine = pyttsx3.init("espeak")
+                if self._default_voice is None:
+                    self._default_voice = self._engine.getProperty("voice")
             except Exception as error:
                 raise ModelError(f"text-to-speech could not start ({error})", ESPEAK_HINT) from error
         return self._engine
@@ -105,9 +108,11 @@ class _EspeakWorker:
         driver = engine.proxy._driver
         # espeak-ng keeps rate, voice and volume globally and sometimes ignores a new rate that is set
         # on its own; rate, voice, rate (measured against `espeak-ng -s`) always takes effect.
+        # espeak-ng's voice is global too: a settings without a voice gets the default one back.
         driver.setProperty("rate", settings.rate)
-        if settings.voice:
-            driver.setProperty("voice", settings.voice)
+        voice = settings.voice or self._default_voice
+        if voice:
+            driver.setProperty("voice", voice)
         driver.setProperty("rate", settings.rate)
         driver.setProperty("volume", settings.volume)
         path = self._tmp / f"sentence-{index}.wav"
