@@ -77,3 +77,12 @@ def find_device(spec: str | int | None, candidates: list[DeviceInfo],
     exact = [d for d in candidates if d.name.lower() == text.lower()]
     partial = exact or [d for d in candidates if text.lower() in d.name.lower()]
     return partial[0] if partial else None
+
+
+def close_stream_quietly(stream: object) -> None:
+    """Stop and close a sounddevice stream whose device may already have failed."""
+    try:
+        stream.stop()  # type: ignore[attr-defined]
+        stream.close()  # type: ignore[attr-defined]
+    except Exception:  # PortAudioError from a device that went away
+        pass

@@ -15,7 +15,8 @@ from typing import Iterator
 import numpy as np
 import soxr
 
-from voicecoach.audio.devices import DeviceInfo, describe_devices, find_device, list_devices, load_sounddevice
+from voicecoach.audio.devices import (DeviceInfo, close_stream_quietly, describe_devices, find_device, list_devices,
+                                      load_sounddevice)
 from voicecoach.audio.frames import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE
 from voicecoach.audio.events import RETRY_SECONDS, DeviceEvent, DeviceListener
 from voicecoach.errors import DeviceError
@@ -98,7 +99,7 @@ class MicrophoneSource:
             stream.start()
         except Exception as error:  # PortAudioError, or ValueError for a bad device
             if stream is not None:
-                _close_quietly(stream)
+                close_stream_quietly(stream)
             raise _no_device(f"cannot open input device {self.device.name!r}: {error}", list_devices()) from None
         return stream
 
@@ -150,7 +151,7 @@ class MicrophoneSource:
     def _recover(self, problem: str) -> Iterator[np.ndarray]:
         """Report the loss, yield silent frames in real time, and reopen every `retry_s` until it works."""
         log.warning("microphone %r lost: %s", self.device.name, problem)
-        _close_quietly(self._stream)
+        close_stream_quietly(self._stream)
         self._notify(False, problem)
         silence = np.zeros(FRAME_SAMPLES, np.int16)
         clock = time.monotonic()
@@ -181,18 +182,10 @@ class MicrophoneSource:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            _close_quietly(self._stream)
+            close_stream_quietly(self._stream)
 
     def __enter__(self) -> "MicrophoneSource":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _close_quietly(stream) -> None:
-    try:
-        stream.stop()
-        stream.close()
-    except Exception:  # closing a stream whose device already failed
-        pass

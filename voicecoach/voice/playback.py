@@ -17,7 +17,7 @@ import numpy as np
 
 from voicecoach.audio.events import RETRY_SECONDS, DeviceEvent, DeviceListener
 from voicecoach.errors import DeviceError
-from voicecoach.audio.devices import DeviceInfo
+from voicecoach.audio.devices import DeviceInfo, close_stream_quietly
 from voicecoach.voice.devices import load_sounddevice, resolve_output_device
 from voicecoach.voice.reference import PlaybackHistory
 from voicecoach.voice.speaker import BaseSpeaker, SpeechResult
@@ -94,7 +94,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
                 stream.start()
             except Exception as error:
                 last_error = error
-                _close_quietly(stream)
+                close_stream_quietly(stream)
                 continue
             return
         raise DeviceError(f"could not open audio output {self.device.name!r} ({last_error})",
@@ -125,7 +125,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
             self._reopening = True
             try:
                 old = self._stream
-                _close_quietly(old)
+                close_stream_quietly(old)
                 try:
                     self._open_stream([self.sample_rate])
                 except DeviceError as error:
@@ -286,12 +286,5 @@ class SoundDeviceSpeaker(BaseSpeaker):
         self._closing.set()
         super().close()
         with self._turn:
-            _close_quietly(self._stream)
+            close_stream_quietly(self._stream)
 
-
-def _close_quietly(stream) -> None:
-    try:
-        stream.stop()
-        stream.close()
-    except Exception as error:  # closing a device that vanished
-        log.debug("closing the output stream: %s", error)
