@@ -7,7 +7,10 @@ has a deadline; a stuck engine is released and replaced by a fresh one instead o
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
+import shutil
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
@@ -60,6 +63,14 @@ class _EspeakWorker:
         self._default_voice: str | None = None  # espeak's own voice, for settings that name none
         self._tmp = Path(tempfile.mkdtemp(prefix="voicecoach-tts-"))
         self._lock = threading.Lock()
+        atexit.register(self._drop_engine)
+
+    def _drop_engine(self) -> None:
+        """Let pyttsx3 clean up while Python is still whole (at interpreter teardown its own __del__
+        fails noisily with "Exception ignored in DriverProxy.__del__"), and remove the scratch folder."""
+        self._engine = None
+        gc.collect()
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def submit(self, fn, *args) -> Future:
         return self._executor.submit(fn, *args)
