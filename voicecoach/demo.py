@@ -71,7 +71,7 @@ def run_demo(guide: Guide, recognizer: Recognizer, out_path: Path, out: TextIO,
     results: list[DemoTurn] = []
     with tempfile.TemporaryDirectory(prefix="voicecoach-demo-") as tmp, \
             WavFileSpeaker(out_path, synthesizer=synthesizer, sample_rate=SAMPLE_RATE, gap=0.3) as speaker:
-        coach = Coach(guide, fresh=True)  # a demo never touches the listener's saved progress
+        coach = Coach(guide, fresh=True, confirm_end=True)  # a demo never touches the listener's saved progress
         session = Session(coach, recognizer, speaker, SessionSettings())
         opening = session.start()
         session.wait_until_quiet()
@@ -81,11 +81,11 @@ def run_demo(guide: Guide, recognizer: Recognizer, out_path: Path, out: TextIO,
             samples = read_wav(clip_path)
             speaker.add_silence(PAUSE_BEFORE_LISTENER)
             speaker.add_audio(samples, SAMPLE_RATE)
-            turns_before = len(session.turns)
+            turns_before = session.turn_count
             fed = np.concatenate([samples, np.zeros(int(TRAILING_SILENCE * SAMPLE_RATE), np.int16)])
             for frame in split_frames(fed):
                 session.feed(frame)
-            turn = session.turns[-1] if len(session.turns) > turns_before else None
+            turn = session.turns[-1] if session.turn_count > turns_before else None
             first_audio = None
             if turn is not None and turn.reply is not None:
                 session.wait_until_quiet()

@@ -96,7 +96,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
                                on_event=devices.report)
         if file_input and options.wav_out is not None and options.realtime:
             speaker.realtime = True  # type: ignore[attr-defined]
-        coach = Coach(guide, progress=ProgressStore(), fresh=options.fresh, rate=options.rate)
+        coach = Coach(guide, progress=ProgressStore(), fresh=options.fresh, rate=options.rate, confirm_end=True)
         settings = SessionSettings(wake_phrase=options.wake_phrase, continuous=options.continuous,
                                    wait_for_speech=file_input and not options.realtime,
                                    record_dir=options.record_dir)

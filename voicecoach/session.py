@@ -12,6 +12,7 @@ import logging
 import math
 import queue
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
@@ -59,6 +60,7 @@ class PlaybackClock(Protocol):
     def last_sound_at(self) -> float | None: ...
 
 
+RECENT_TURNS = 200
 ECHO_TAIL_S = 0.5  # after our voice stops, a little of it is still on its way to the microphone
 
 
@@ -107,7 +109,8 @@ class Session:
         self.on_reply = on_reply
         self.endpointer = VadEndpointer(self.settings.endpoint)
         self.ended = False
-        self.turns: list[Turn] = []
+        self.turns: deque[Turn] = deque(maxlen=RECENT_TURNS)  # the latest only: a session may run for hours
+        self.turn_count = 0
         self._task: SpeechTask | None = None
         self._stream_time = 0.0
         self._speaking_endpoint = dataclasses.replace(self.settings.endpoint,
@@ -230,6 +233,7 @@ class Session:
         if self.settings.record_dir is not None:
             self._keep(utterance, turn)
         self.turns.append(turn)
+        self.turn_count += 1
         if self.on_turn is not None:
             self.on_turn(turn)
         return turn
@@ -239,7 +243,7 @@ class Session:
 
         folder = self.settings.record_dir
         folder.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-        write_wav(folder / f"{len(self.turns):04d}-{utterance.start:08.2f}s-{turn.intent.name}.wav",  # type: ignore[operator]
+        write_wav(folder / f"{self.turn_count:04d}-{utterance.start:08.2f}s-{turn.intent.name}.wav",  # type: ignore[operator]
                   utterance.samples)
 
     # -- speaking -------------------------------------------------------------------------------------

@@ -198,6 +198,36 @@ def test_stop_says_goodbye_and_ends(new_coach: NewCoach) -> None:
     assert reply.action is Action.END and "step 2, Choose good soil" in reply.text
 
 
+@pytest.mark.parametrize("confirm", ["yes", "stop"])
+def test_a_spoken_goodbye_is_confirmed_before_the_session_ends(new_coach: NewCoach, confirm: str) -> None:
+    coach = started(new_coach, confirm_end=True)
+    turn(coach, "next")
+    question = turn(coach, "stop")
+    assert question.action is Action.AWAIT_YES_NO and question.text == "Do you want to stop for today?"
+    assert turn(coach, "help").text == "I asked: Do you want to stop for today? Please say yes or no."
+    assert turn(coach, "repeat").text == "Do you want to stop for today?"
+    reply = turn(coach, confirm)
+    assert reply.action is Action.END and "step 2, Choose good soil" in reply.text
+
+
+@pytest.mark.parametrize("answer", ["no", "cancel", "resume"])
+def test_declining_to_stop_carries_on_from_the_same_place(new_coach: NewCoach, answer: str) -> None:
+    coach = started(new_coach, confirm_end=True)
+    turn(coach, "next")
+    turn(coach, "stop")
+    reply = turn(coach, answer)
+    assert reply.action is Action.LISTEN and reply.text == "Okay, let's carry on."
+    assert coach.state.place == Place(2)
+    assert turn(coach, "repeat").text.startswith("Step 2 of 3")  # the question is not what gets repeated
+
+
+def test_another_command_instead_of_an_answer_drops_the_end_question(new_coach: NewCoach) -> None:
+    coach = started(new_coach, confirm_end=True)
+    turn(coach, "stop")
+    reply = turn(coach, "next")
+    assert reply.text.startswith("Step 2 of 3") and reply.action is Action.LISTEN
+
+
 def test_safety_stops_the_guide_and_waits_for_an_explicit_resume(new_coach: NewCoach, guide: Guide) -> None:
     coach = started(new_coach)
     turn(coach, "more")

@@ -39,11 +39,15 @@ def intents(output: str) -> list[str]:
 
 
 def test_a_recorded_session_is_understood_and_answered(recording, tmp_path) -> None:
-    wav = recording("next step", "tell me more", "go back", "goodbye")
+    wav = recording("next step", "tell me more", "go back", "goodbye", "yes", "next step")
     result = run(tmp_path, "--input", str(wav), "--fresh")
     assert result.returncode == 0, result.stderr
-    assert intents(result.stdout) == ["next", "more", "previous", "stop"]
+    # A spoken goodbye is confirmed first ("go back" can be heard as "goodbye"); after yes, nothing more
+    # is heard: the last "next step" comes after the end.
+    assert intents(result.stdout) == ["next", "more", "previous", "stop", "yes"]
     assert "Step 2 of 3: Steep the leaves" in result.stdout
+    assert "coach: Do you want to stop for today?" in result.stdout
+    assert "coach: Goodbye for now." in result.stdout
     assert "Traceback" not in result.stderr
     saved = list((tmp_path / "state").glob("*.json"))
     assert saved, "progress was not saved"

@@ -89,6 +89,14 @@ def _wait_quiet(pulse: PulseServer, folder: Path, seconds: float = 1.0, timeout:
         recording.stop()
 
 
+def _end(run: LiveRun, pulse: PulseServer, synth) -> None:
+    """Say goodbye, and yes to "Do you want to stop for today?"."""
+    run.say(pulse, synth("goodbye", voice=VOICE), "stop")
+    run.wait_for(r"coach> Do you want to stop for today\?")
+    _wait_quiet(pulse, run.folder)
+    run.say(pulse, synth("yes", voice=VOICE), "yes")
+
+
 def _saved_step(folder: Path) -> int:
     return json.loads((folder / "state" / "progress-tea-basics.json").read_text())["step"]
 
@@ -140,7 +148,7 @@ def test_the_audio_system_dies_and_returns_and_the_session_carries_on(own_pulse,
         run.say(pulse, synth("resume", voice=VOICE), "resume")
         run.wait_for(r"coach> (Picking up where I stopped|Continuing step 2)")
         _wait_quiet(pulse, tmp_path)
-        run.say(pulse, synth("goodbye", voice=VOICE), "stop")
+        _end(run, pulse, synth)
         code, out, err = run.finish()
     finally:
         if run.process.poll() is None:
@@ -168,7 +176,7 @@ def test_an_unloaded_microphone_sink_that_returns_is_listened_to_again(own_pulse
         assert "→" not in run.out.read_text()[before:]
         run.say(pulse, synth("next step", voice=VOICE), "next")
         run.wait_for(r"coach> Step 2 of 3")
-        run.say(pulse, synth("goodbye", voice=VOICE), "stop")
+        _end(run, pulse, synth)
         code, out, err = run.finish()
     finally:
         if run.process.poll() is None:

@@ -39,8 +39,8 @@ def synthesize(text: str, out_path: Path, voice: str = DEFAULT_VOICE, speed: int
         if shutil.which(command[0]) is None:
             raise VoicecoachError(f"{command[0]} is not installed", "run scripts/setup")
         subprocess.run(command, check=True, capture_output=True)
-        tmp_out = out_path.with_name(out_path.name + ".part")
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
+        tmp_out = out_path.with_name(out_path.name + ".part")  # sox -R: no random dither, the same clip every time
+        subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
                         "-t", "wav", str(tmp_out)], check=True, capture_output=True)
         tmp_out.replace(out_path)
     return out_path

@@ -27,8 +27,11 @@ class Coach:
     """Dialogue over one guide: `start()` once, then `handle(intent)` per utterance; progress saved as it goes."""
 
     def __init__(self, guide: Guide, *, progress: ProgressStore | None = None, fresh: bool = False,
-                 rate: int | None = None) -> None:
+                 rate: int | None = None, confirm_end: bool = False) -> None:
+        """`confirm_end`: ask before ending the session (for speech, where "go back" can be heard as
+        "goodbye"; typed commands end at once)."""
         self.guide = guide
+        self._confirm_end = confirm_end
         self._store = progress
         self._fresh = fresh
         self._rate_given = rate is not None
@@ -174,6 +177,8 @@ class Coach:
             return self._book.said("resume_question", number=s.saved.step, title=self.guide.step(s.saved.step).title)
         if s.pending is Pending.OUTRO:
             return self._book.said("outro_question")
+        if s.pending is Pending.END:
+            return self._book.said("end_question")
         return ()
 
     def _names(self, concepts: tuple[Concept, ...]) -> str:
@@ -211,6 +216,8 @@ class Coach:
     def _answer_pending(self, intent: Intent) -> Reply | None:
         s = self._state
         name = intent.name
+        if s.pending is Pending.END:
+            return self._answer_end(name)
         if s.pending is Pending.RESUME and name == "resume":
             name = "yes"
         if s.pending is Pending.RESUME and name in ("start_over", "cancel"):
@@ -238,6 +245,21 @@ class Coach:
         if s.pending is Pending.RESUME:
             self._update(place=s.saved)
         self._update(pending=Pending.NONE, saved=None)
+        return None
+
+    def _answer_end(self, name: str) -> Reply | None:
+        """The answer to "Do you want to stop for today?"; None lets another command through."""
+        if name in ("yes", "stop"):
+            self._update(pending=Pending.NONE)
+            return self._goodbye()
+        if name in ("no", "cancel", "resume"):
+            self._update(pending=Pending.NONE)
+            return self._say(self._book.said("end_declined"), remember=False)
+        if name in ("help", "none"):
+            return self._handlers[name](Intent(name))
+        if name == "repeat":
+            return self._say(self._question_text(), remember=False)
+        self._update(pending=Pending.NONE)
         return None
 
     def _accept_resume(self) -> Reply:
@@ -353,6 +375,14 @@ class Coach:
         return self._say(self._book.said("cancel_nothing"))
 
     def _stop(self, intent: Intent) -> Reply:
+        s = self._state
+        if self._confirm_end and s.pending is Pending.NONE and s.place is not None:
+            self._update(pending=Pending.END)
+            return self._say(self._question_text(), remember=False)
+        return self._goodbye()
+
+    def _goodbye(self) -> Reply:
+        """Save, say goodbye, and end the session."""
         s = self._state
         self.save()
         if s.place is None:

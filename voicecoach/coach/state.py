@@ -37,6 +37,7 @@ class Pending(Enum):
     NONE = "none"
     RESUME = "resume"  # "Pick up at step 4, <title>?"
     OUTRO = "outro"  # "Would you like the closing words?"
+    END = "end"  # "Do you want to stop for today?" (spoken sessions: a misheard "go back" is not a goodbye)
 
 
 @dataclass(frozen=True)
