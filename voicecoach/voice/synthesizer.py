@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import lru_cache
@@ -130,6 +131,7 @@ class _EspeakWorker:
         try:
             engine.save_to_file(text, str(path))
             engine.runAndWait()
+            _wait_until_written(driver, 5.0 + len(text) / 20)
             return read_wav(path)
         except Exception:
             engine._inLoop = False  # pyttsx3 leaves this set after an error ("run loop already started")
@@ -141,6 +143,15 @@ class _EspeakWorker:
         voices = self.engine().getProperty("voices")
         return tuple(VoiceInfo(id=v.id, name=v.name, languages=tuple(v.languages or ()),
                                gender=(v.gender or None)) for v in voices)
+
+
+def _wait_until_written(driver, timeout: float) -> None:
+    """pyttsx3's espeak driver returns from runAndWait() about 10 ms after starting espeak; the WAV is
+    written later, when espeak reports the end of the text (seen missing on an emulated Pi, and on this
+    machine under load). Wait for that, as its `_speaking` flag tells."""
+    deadline = time.monotonic() + timeout
+    while getattr(driver, "_speaking", False) and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 @lru_cache(maxsize=1)
