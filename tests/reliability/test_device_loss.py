@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.latency import Monitor
 from tests.conftest import PulseServer, _start_pulse
 from voicecoach.audio.wavfile import read_wav
 
@@ -75,18 +76,12 @@ class LiveRun:
 
 def _wait_quiet(pulse: PulseServer, folder: Path, seconds: float = 1.0, timeout: float = 30.0) -> None:
     """Wait until the coach has been silent on `spk` for `seconds`."""
-    recording = pulse.start_recording(folder / f"quiet-{time.monotonic_ns()}.wav")
-    deadline = time.monotonic() + timeout
+    monitor = Monitor(pulse, folder / f"quiet-{time.monotonic_ns()}.wav")
     try:
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            raw = recording.path.read_bytes()[44:] if recording.path.exists() else b""
-            tail = np.frombuffer(raw[: len(raw) // 2 * 2], "<i2")[-int(seconds * 16000):]
-            if len(tail) >= int(seconds * 16000) and np.abs(tail.astype(np.int32)).max() < 500:
-                return
-        raise AssertionError("the coach never fell silent")
+        monitor.wait_quiet(seconds, timeout)
+        assert monitor.quiet_since(seconds), "the coach never fell silent"
     finally:
-        recording.stop()
+        monitor.recording.stop()
 
 
 def _end(run: LiveRun, pulse: PulseServer, synth) -> None:
