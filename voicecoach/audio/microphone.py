@@ -79,7 +79,6 @@ class MicrophoneSource:
         self.on_event = on_event
         self.retry_s = retry_s
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / FRAME_MS)))
-        self._pending = np.zeros(0, np.int16)
         self._closed = False
         self._stream = self._open()
         log.info("microphone %r at %d Hz", self.device.name, self.rate)

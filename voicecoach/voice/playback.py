@@ -124,8 +124,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
         while not self._closing.wait(self.retry_s):
             self._reopening = True
             try:
-                old = self._stream
-                close_stream_quietly(old)
+                close_stream_quietly(self._stream)
                 try:
                     self._open_stream([self.sample_rate])
                 except DeviceError as error:
