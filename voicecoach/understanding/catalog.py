@@ -5,7 +5,6 @@ The same catalog feeds the intent matcher and the recognizers' grammars (`comman
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -43,7 +42,6 @@ class Catalog:
     slot_templates: tuple[SlotTemplate, ...]
     contextual: tuple[ContextRule, ...]
     deictic_topics: frozenset[str]
-    safety: re.Pattern[str]
     filler_words: frozenset[str]
     whole_utterance_only: frozenset[str]
 
@@ -81,7 +79,6 @@ def load_catalog() -> Catalog:
         slot_templates=tuple(slot_templates),
         contextual=contextual,
         deictic_topics=frozenset(normalize(t) for t in data["deictic_topics"]),
-        safety=_safety_pattern(data["safety"]),
         filler_words=frozenset(normalize(w) for w in data["filler_words"]),
         whole_utterance_only=frozenset(data["whole_utterance_only"]),
     )
@@ -94,15 +91,6 @@ def _clean(phrase: str) -> str:
 
 def _word_tuples(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted((tuple(normalize(p).split()) for p in phrases), key=len, reverse=True))
-
-
-def _safety_pattern(templates: list[str]) -> re.Pattern[str]:
-    alternatives = []
-    for template in templates:
-        for phrase in expand(template):
-            words = [re.escape(w.rstrip("*")) + (r"[a-z']*" if w.endswith("*") else "") for w in phrase.split()]
-            alternatives.append(r"\b" + r" ".join(words) + r"\b")
-    return re.compile("|".join(sorted(set(alternatives), key=len, reverse=True)))
 
 
 def command_phrases(guide: Guide) -> list[str]:

@@ -37,7 +37,8 @@ class DialogueContext:
 
 @dataclass(frozen=True)
 class Intent:
-    """One understood utterance. slots: step (int, 1-based), topic (concept id), text (a free question)."""
+    """One understood utterance. slots: step (int, 1-based), topic (concept id), text (a free question),
+    concern (for safety: the kind of danger heard, a category of safety.yaml)."""
 
     name: str
     slots: Mapping[str, Any] = field(default_factory=dict)

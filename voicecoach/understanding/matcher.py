@@ -20,6 +20,7 @@ from voicecoach.understanding.catalog import Catalog, ContextRule, load_catalog,
 from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import LAST, read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
+from voicecoach.understanding.safety import find_concern
 from voicecoach.understanding.text import normalize, tokenize
 
 FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex step")
@@ -97,8 +98,9 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     if not words:
         return Intent.none(text)
     compiled = compiled_catalog()
-    if len(words) >= 2 and compiled.catalog.safety.search(" ".join(words)):
-        return Intent("safety", {}, 1.0, text)
+    concern = find_concern(text) if len(words) >= 2 else None
+    if concern is not None:
+        return Intent("safety", {"concern": concern.category}, 1.0, text)
     variants = list(_variants(words, compiled.catalog))
     for variant in variants:
         intent = _match_exact(variant, guide, context, compiled, text)

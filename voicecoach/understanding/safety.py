@@ -1,0 +1,184 @@
+"""Recognising an utterance that reveals danger (safety.yaml), before any other reading of it.
+
+Words are first put in one shape: contractions spelled out, each word reduced to a light stem, so one
+pattern covers every tense and form ("kill myself", "killing myself", "killed myself"). Patterns are then
+matched as regular expressions over the stems; a match is cancelled when an idiom overlaps it ("this
+traffic is killing me"), unless the pattern is one no idiom can cancel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from voicecoach.understanding.text import tokenize
+
+GAP = "..."  # up to MAX_GAP other words
+MAX_GAP = 3
+DOUBLED = frozenset("bdgmnprt")  # "stabbing" -> "stab"; "kill", "pass", "see" keep their double letters
+ENDINGS = ("ing", "ed", "es", "s")
+MIN_STEM = 3
+
+
+class SafetyPatternError(ValueError):
+    """A pattern in safety.yaml is malformed (a bug in the data, not a user error)."""
+
+
+@dataclass(frozen=True)
+class SafetyConcern:
+    """Why an utterance reached the safety path: the kind of danger and the words that showed it."""
+
+    category: str
+    words: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    category: str
+    source: str
+    pattern: re.Pattern[str]
+    always: bool
+
+
+@dataclass(frozen=True)
+class _Rules:
+    contractions: dict[str, tuple[str, ...]]
+    irregular: dict[str, str]
+    crisis: tuple[_Rule, ...]
+    idioms: tuple[re.Pattern[str], ...]
+
+
+def word_stem(word: str, irregular: dict[str, str] | None = None) -> str:
+    """A light stem that meets a word's forms in one place: kill/kills/killing/killed -> "kill"."""
+    irregular = _rules().irregular if irregular is None else irregular
+    if word in irregular:
+        word = irregular[word]
+        if irregular.get(word) == word:  # a fixed point: "rape" must not become "rap"
+            return word
+        irregular = {}
+    return _regular_stem(word)
+
+
+def _regular_stem(word: str) -> str:
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            if ending == "s" and word.endswith(("ss", "us", "is")):
+                break
+            base = word[: -len(ending)]
+            if base[-1] == base[-2] and base[-1] in DOUBLED:
+                base = base[:-1]
+            return _strip_e(base)
+    return _strip_e(word)
+
+
+def _strip_e(word: str) -> str:
+    return word[:-1] if word.endswith("e") and len(word) > MIN_STEM else word
+
+
+def stems_of(text: str) -> list[str]:
+    """The utterance's words with contractions spelled out, each as its stem."""
+    rules = _rules()
+    words: list[str] = []
+    for token in tokenize(text):
+        if token in rules.contractions:
+            words.extend(rules.contractions[token])
+            continue
+        for suffix in ("'ll", "'d", "'s", "'re", "'ve"):
+            if token.endswith(suffix) and len(token) > len(suffix):
+                words.extend([token[: -len(suffix)], *rules.contractions.get(suffix, ())])
+                break
+        else:
+            words.append(token.replace("'", ""))
+    return [word_stem(w, rules.irregular) for w in words]
+
+
+def find_concern(text: str) -> SafetyConcern | None:
+    """The danger an utterance reveals, or None. Never raises."""
+    rules = _rules()
+    line = " " + " ".join(stems_of(text)) + " "
+    if not line.strip():
+        return None
+    idiom_spans = [m.span() for idiom in rules.idioms for m in idiom.finditer(line)]
+    for rule in rules.crisis:
+        for match in rule.pattern.finditer(line):
+            start, end = match.span()
+            if rule.always or not any(s < end and start < e for s, e in idiom_spans):
+                return SafetyConcern(rule.category, match.group(0).strip())
+    return None
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = yaml.safe_load(resources.files("voicecoach.understanding").joinpath("safety.yaml").read_text("utf-8"))
+    contractions = {str(k): tuple(str(v).split()) for k, v in data["contractions"].items()}
+    irregular = {str(k): str(v) for k, v in data["irregular"].items()}
+    compiler = _Compiler(irregular)
+    for name, pattern in data["groups"].items():
+        compiler.groups[name] = compiler.regex(str(pattern))
+    always = {str(p) for p in data["always"]}
+    crisis = tuple(
+        _Rule(category, str(p), re.compile(compiler.regex(str(p)).join(("(?<= )", ""))), str(p) in always)
+        for category, patterns in data["crisis"].items() for p in patterns
+    )
+    crisis = tuple(sorted(crisis, key=lambda r: not r.always))
+    idioms = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["idioms"])
+    return _Rules(contractions, irregular, crisis, idioms)
+
+
+class _Compiler:
+    """Turns the pattern syntax of safety.yaml into regular expressions over space-separated stems.
+
+    Every piece's regex consumes its words with their trailing spaces, so pieces concatenate freely.
+    """
+
+    def __init__(self, irregular: dict[str, str]) -> None:
+        self.irregular = irregular
+        self.groups: dict[str, str] = {}
+
+    def regex(self, pattern: str) -> str:
+        tokens = re.findall(r"\(|\)|\[|\]|\||[^\s()\[\]|]+", pattern)
+        regex, position = self._alternatives(tokens, 0, pattern)
+        if position != len(tokens):
+            raise SafetyPatternError(f"unbalanced brackets in {pattern!r}")
+        return regex
+
+    def _alternatives(self, tokens: list[str], position: int, pattern: str) -> tuple[str, int]:
+        options = []
+        while True:
+            sequence, position = self._sequence(tokens, position, pattern)
+            options.append(sequence)
+            if position < len(tokens) and tokens[position] == "|":
+                position += 1
+                continue
+            return (options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"), position
+
+    def _sequence(self, tokens: list[str], position: int, pattern: str) -> tuple[str, int]:
+        parts = []
+        while position < len(tokens) and tokens[position] not in ("|", ")", "]"):
+            token = tokens[position]
+            if token in ("(", "["):
+                inner, position = self._alternatives(tokens, position + 1, pattern)
+                closer = ")" if token == "(" else "]"
+                if position >= len(tokens) or tokens[position] != closer:
+                    raise SafetyPatternError(f"unclosed {token!r} in {pattern!r}")
+                parts.append(f"(?:{inner})" + ("?" if token == "[" else ""))
+            else:
+                parts.append(self._word(token, pattern))
+            position += 1
+        return "".join(parts), position
+
+    def _word(self, token: str, pattern: str) -> str:
+        if token == GAP:
+            return r"(?:\S+ ){0,%d}" % MAX_GAP
+        if token.startswith("$"):
+            if token[1:] not in self.groups:
+                raise SafetyPatternError(f"unknown group {token!r} in {pattern!r}")
+            return f"(?:{self.groups[token[1:]]})"
+        if token.endswith("*"):
+            return re.escape(_strip_e(token[:-1].lower())) + r"\S* "
+        pieces = [word_stem(w, self.irregular) for w in tokenize(token)] or [token]
+        return "".join(re.escape(p) + " " for p in pieces)
