@@ -18,6 +18,7 @@ import yaml
 from voicecoach.understanding.text import tokenize
 
 GAP = "..."  # up to MAX_GAP other words
+AND = "&&"  # parts that must all be found somewhere in the utterance, in any order
 MAX_GAP = 3
 DOUBLED = frozenset("bdgmnprt")  # "stabbing" -> "stab"; "kill", "pass", "see" keep their double letters
 ENDINGS = ("ing", "ed", "es", "s")
@@ -38,10 +39,25 @@ class SafetyConcern:
 
 @dataclass(frozen=True)
 class _Rule:
+    """One crisis pattern; a pattern of several parts ("A && B") needs every part somewhere in the utterance."""
+
     category: str
     source: str
-    pattern: re.Pattern[str]
+    parts: tuple[re.Pattern[str], ...]
     always: bool
+
+    def find(self, line: str, idiom_spans: list[tuple[int, int]]) -> str | None:
+        """The words that matched, unless an idiom cancels them (any idiom at all, for a several-part rule)."""
+        if len(self.parts) > 1:
+            found = [part.search(line) for part in self.parts]
+            if all(found) and (self.always or not idiom_spans):
+                return " / ".join(m.group(0).strip() for m in found if m)
+            return None
+        for match in self.parts[0].finditer(line):
+            start, end = match.span()
+            if self.always or not any(s < end and start < e for s, e in idiom_spans):
+                return match.group(0).strip()
+        return None
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,8 @@ class _Rules:
     irregular: dict[str, str]
     crisis: tuple[_Rule, ...]
     idioms: tuple[re.Pattern[str], ...]
+    fiction: tuple[re.Pattern[str], ...]
+    first_person: re.Pattern[str]
 
 
 def word_stem(word: str, irregular: dict[str, str] | None = None) -> str:
@@ -103,11 +121,14 @@ def find_concern(text: str) -> SafetyConcern | None:
     if not line.strip():
         return None
     idiom_spans = [m.span() for idiom in rules.idioms for m in idiom.finditer(line)]
+    in_fiction = any(pattern.search(line) for pattern in rules.fiction)
     for rule in rules.crisis:
-        for match in rule.pattern.finditer(line):
-            start, end = match.span()
-            if rule.always or not any(s < end and start < e for s, e in idiom_spans):
-                return SafetyConcern(rule.category, match.group(0).strip())
+        words = rule.find(line, idiom_spans)
+        if words is None:
+            continue
+        if in_fiction and not rule.always and not rules.first_person.search(f" {words} "):
+            continue
+        return SafetyConcern(rule.category, words)
     return None
 
 
@@ -121,12 +142,15 @@ def _rules() -> _Rules:
         compiler.groups[name] = compiler.regex(str(pattern))
     always = {str(p) for p in data["always"]}
     crisis = tuple(
-        _Rule(category, str(p), re.compile(compiler.regex(str(p)).join(("(?<= )", ""))), str(p) in always)
+        _Rule(category, str(p), tuple(re.compile("(?<= )" + compiler.regex(part)) for part in str(p).split(AND)),
+              str(p) in always)
         for category, patterns in data["crisis"].items() for p in patterns
     )
     crisis = tuple(sorted(crisis, key=lambda r: not r.always))
     idioms = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["idioms"])
-    return _Rules(contractions, irregular, crisis, idioms)
+    fiction = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["fiction"])
+    first_person = re.compile("(?<= )" + compiler.regex(str(data["first_person"])))
+    return _Rules(contractions, irregular, crisis, idioms, fiction, first_person)
 
 
 class _Compiler:
@@ -140,6 +164,8 @@ class _Compiler:
         self.groups: dict[str, str] = {}
 
     def regex(self, pattern: str) -> str:
+        if "?" in pattern:
+            raise SafetyPatternError(f"use [x] for an optional part, not (x)?, in {pattern!r}")
         tokens = re.findall(r"\(|\)|\[|\]|\||[^\s()\[\]|]+", pattern)
         regex, position = self._alternatives(tokens, 0, pattern)
         if position != len(tokens):
