@@ -1,5 +1,6 @@
 """Intent matcher benchmark: accuracy on the dev set and on our own paraphrases, false accepts on
-out-of-domain sentences, and time per utterance. Prints tables.
+out-of-domain sentences, the sets written apart from the matcher (commands, questions, crisis statements
+and near-misses, each reported on its tuning and its test half), and time per utterance. Prints tables.
 
     .venv/bin/python bench/intents.py
 """
@@ -14,7 +15,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import yaml  # noqa: E402
+
 from tests.understanding.cases import judge, load_cases  # noqa: E402
+from voicecoach.understanding.answers import answer_question  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
 from voicecoach.understanding.intents import DialogueContext  # noqa: E402
 from voicecoach.understanding.matcher import match_intent  # noqa: E402
@@ -22,6 +26,66 @@ from voicecoach.understanding.matcher import match_intent  # noqa: E402
 DEV_SET = REPO.parent / "shared" / "eval" / "commands-dev.yaml"
 PARAPHRASES = REPO / "bench" / "data" / "intents-paraphrases.yaml"
 OUT_OF_DOMAIN = REPO / "bench" / "data" / "out-of-domain.txt"
+DATA = REPO / "bench" / "data"
+HALVES = ("tune", "test")
+
+
+def _cases(name: str) -> list[dict]:
+    return yaml.safe_load((DATA / name).read_text("utf-8"))["cases"]
+
+
+def _answered_step(text: str, guide, context: DialogueContext) -> int | None:
+    """The step a question is answered from through the whole path (matcher, then answerer), or None."""
+    if match_intent(text, guide, context).name != "question":
+        return None
+    answer = answer_question(guide, text, context)
+    return answer.step if answer.found else None
+
+
+def held_out_tables(guide) -> None:
+    """Each set written apart from the matcher, on its tuning and its test half."""
+    context = DialogueContext(step=4)
+    rows = []
+    commands = _cases("commands-heldout.yaml")
+    for half in HALVES:
+        cases = [c for c in commands if c["split"] == half]
+        rows.append(("commands: right intent and slots", half, sum(judge(c, guide, {"step": 4})[0] for c in cases),
+                     len(cases)))
+    ignore = _cases("commands-ignore.yaml")
+    for half in HALVES:
+        cases = [c for c in ignore if c["split"] == half]
+        rows.append(("utterances to ignore: accepted as a command (lower is better)", half,
+                     sum(match_intent(c["text"], guide, context).name != "none" for c in cases), len(cases)))
+    questions = _cases("questions-heldout.yaml")
+    for half in HALVES:
+        cases = [c for c in questions if c["split"] == half]
+        right = 0
+        for case in cases:
+            wanted = case["answer_step"] if isinstance(case["answer_step"], list) else [case["answer_step"]]
+            right += _answered_step(case["text"], guide, context) in wanted
+        rows.append(("questions: answered from the right step", half, right, len(cases)))
+    uncovered = _cases("questions-uncovered.yaml")
+    for half in HALVES:
+        cases = [c for c in uncovered if c["split"] == half]
+        rows.append(("uncovered questions: honestly declined", half,
+                     sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
+    crisis = _cases("safety-crisis.yaml")
+    for half in HALVES:
+        cases = [c for c in crisis if c["split"] == half]
+        rows.append(("crisis statements: reach the safety path", half,
+                     sum(match_intent(c["text"], guide, context).name == "safety" for c in cases), len(cases)))
+    near = _cases("safety-near-misses.yaml")
+    for half in HALVES:
+        cases = [c for c in near if c["split"] == half]
+        rows.append(("near-misses: reach the safety path (lower is better)", half,
+                     sum(match_intent(c["text"], guide, context).name == "safety" for c in cases), len(cases)))
+    print("\n| set (written apart from the matcher) | half | count | of | share |\n|---|---|---|---|---|")
+    for name, half, count, total in rows:
+        print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
+    missed = [c for c in crisis if c["split"] == "test" and match_intent(c["text"], guide, context).name != "safety"]
+    print("\n| crisis statements missed (test half) | kind |\n|---|---|")
+    for case in missed:
+        print(f"| {case['text']} | {case['category']} |")
 
 
 def main() -> None:
@@ -43,17 +107,25 @@ def main() -> None:
     for sentence, name in accepted:
         print(f"|   {sentence!r} → {name} | | |")
 
+    held_out_tables(guide)
+
     texts = [c["text"] for c in load_cases(DEV_SET)] + sentences
+    texts += [c["text"] for name in ("commands-heldout.yaml", "questions-heldout.yaml", "safety-crisis.yaml")
+              for c in _cases(name)]
     timings = []
-    for _ in range(5):
+    for _ in range(3):
         for text in texts:
             start = time.perf_counter()
-            match_intent(text, guide, DialogueContext(step=4))
+            intent = match_intent(text, guide, DialogueContext(step=4))
+            if intent.name == "question":
+                answer_question(guide, text, DialogueContext(step=4))
             timings.append((time.perf_counter() - start) * 1000)
     timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1]
     p99 = timings[int(len(timings) * 0.99) - 1]
-    print("\n| utterances timed | median ms | p99 ms | max ms |\n|---|---|---|---|")
-    print(f"| {len(timings)} | {statistics.median(timings):.3f} | {p99:.3f} | {timings[-1]:.3f} |")
+    print("\n| utterances timed (parse, and answer for questions) | median ms | p95 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|")
+    print(f"| {len(timings)} | {statistics.median(timings):.3f} | {p95:.3f} | {p99:.3f} | {timings[-1]:.3f} |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """From an utterance's words to one intent with its slots, using the phrase catalog and the dialogue context.
 
-Order of decisions: safety first; then the utterance (with wrapper words such as "um" or "please" dropped
-from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then as a question
+Order of decisions: safety first (its patterns); then the utterance (with wrapper words such as "um" or "please" dropped
+from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then safety again, by meaning (when the sentence encoder is installed); then as a question
 the guide can answer; everything else is `none`. A false command is worse than a polite "sorry?".
 """
 
@@ -21,6 +21,7 @@ from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import LAST, read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety import find_concern
+from voicecoach.understanding.semantic_safety import semantic_concern
 from voicecoach.understanding.text import normalize, tokenize
 
 FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex step")
@@ -111,7 +112,12 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
         if intent is not None:
             return intent
     intent = _match_within_fillers(variants[-1], guide, context, compiled, text)
-    return intent if intent is not None else _match_question(words, guide, text)
+    if intent is not None:
+        return intent
+    similarity = semantic_concern(text)
+    if similarity is not None:
+        return Intent("safety", {"concern": "meaning"}, similarity, text)
+    return _match_question(words, guide, text)
 
 
 def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:

@@ -1,0 +1,98 @@
+"""The safety path: danger in any word form reaches it, idioms and ordinary hurt do not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from voicecoach.guide.loader import load_guide
+from voicecoach.understanding.intents import DialogueContext
+from voicecoach.understanding.matcher import match_intent
+from voicecoach.understanding.safety import SafetyPatternError, _Compiler, find_concern, word_stem
+from voicecoach.understanding.semantic_safety import semantic_concern
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "bench" / "data"
+
+
+@pytest.fixture(scope="module")
+def guide():
+    return load_guide(REPO / "content" / "relationship-ten-steps.yaml")
+
+
+def _tuning_half(name: str) -> list[dict]:
+    return [c for c in yaml.safe_load((DATA / name).read_text("utf-8"))["cases"] if c["split"] == "tune"]
+
+
+@pytest.mark.parametrize("text, category", [
+    ("i think about killing myself", "self_harm"),
+    ("i killed myself trying once before", "self_harm"),
+    ("i feel like hurting myself", "self_harm"),
+    ("i'm gonna end my life", "self_harm"),
+    ("everyone would be better off without me", "self_harm"),
+    ("she pushed me down the stairs", "partner_violence"),
+    ("he's been hitting me", "partner_violence"),
+    ("he said he would kill me if i leave", "threats"),
+    ("i'm going to hurt him", "harm_to_others"),
+    ("my ex keeps stalking me", "stalking"),
+    ("he won't let me see my family", "coercive_control"),
+    ("she pointed a gun at me", "weapons"),
+    ("he forced me to have sex", "sexual_violence"),
+    ("i'm terrified for my life", "general_danger"),
+])
+def test_danger_in_any_word_form_reaches_safety_with_its_kind(guide, text: str, category: str) -> None:
+    intent = match_intent(text, guide, DialogueContext(step=3))
+    assert intent.name == "safety"
+    assert intent.slots["concern"] == category
+
+
+@pytest.mark.parametrize("text", [
+    "this traffic is killing me", "my feet are killing me", "i hurt her feelings", "i could murder a pizza",
+    "she'd kill me if i forgot her birthday", "the ending where she shoots him in that film was wild",
+    "how do we stop fighting", "explain the silent treatment", "she pushes me away when i try to talk",
+    "cut myself some slack", "we listen to rap in the car", "end the session",
+])
+def test_idioms_ordinary_hurt_and_guide_questions_do_not(guide, text: str) -> None:
+    assert match_intent(text, guide, DialogueContext(step=3)).name != "safety"
+
+
+def test_a_match_about_the_speaker_counts_even_beside_a_story() -> None:
+    assert find_concern("he hit me while we were watching a film") is not None
+
+
+def test_word_forms_meet_at_one_stem() -> None:
+    assert {word_stem(w) for w in ("kill", "kills", "killing", "killed")} == {"kill"}
+    assert {word_stem(w) for w in ("stab", "stabbed", "stabbing")} == {"stab"}
+    assert word_stem("raped") == "rape" != word_stem("rap")
+
+
+def test_patterns_catch_every_crisis_statement_of_the_tuning_half() -> None:
+    missed = [c["text"] for c in _tuning_half("safety-crisis.yaml") if find_concern(c["text"]) is None]
+    assert missed == []
+
+
+def test_no_near_miss_of_the_tuning_half_reaches_safety(guide) -> None:
+    fired = [c["text"] for c in _tuning_half("safety-near-misses.yaml")
+             if match_intent(c["text"], guide, DialogueContext(step=4)).name == "safety"]
+    assert fired == []
+
+
+def test_meaning_catches_danger_no_pattern_spells_out(guide) -> None:
+    text = "i am so scared he is going to come home drunk again tonight"
+    assert find_concern(text) is None
+    assert semantic_concern(text) is not None
+    assert match_intent(text, guide, DialogueContext(step=2)).name == "safety"
+
+
+def test_commands_and_short_utterances_never_reach_safety_by_meaning(guide) -> None:
+    for text in ("stop", "go back", "next step please", "tell me more about blame"):
+        assert match_intent(text, guide, DialogueContext(step=2)).name != "safety"
+        assert semantic_concern(text) is None
+
+
+@pytest.mark.parametrize("pattern", ["(kill myself", "kill (me|us]", "$nosuchgroup me", "(hurt )?me"])
+def test_malformed_patterns_are_reported(pattern: str) -> None:
+    with pytest.raises(SafetyPatternError):
+        _Compiler({}).regex(pattern)
