@@ -1,7 +1,7 @@
 """From an utterance's words to one intent with its slots, using the phrase catalog and the dialogue context.
 
 Order of decisions: safety first (its patterns); then the utterance (with wrapper words such as "um" or "please" dropped
-from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then safety again, by meaning (when the sentence encoder is installed); then as a question
+from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then safety by meaning (when the sentence encoder is installed); then as a question
 the guide can answer; everything else is `none`. A false command is worse than a polite "sorry?".
 """
 

@@ -1,0 +1,74 @@
+"""Sentence meaning for the understanding layer: one encoded vector per utterance, and the vectors of fixed
+example texts, encoded once and cached on disk. Everything here returns None when the encoder's model is
+not installed, so callers fall back to words alone."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = "minilm-v1"
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    from voicecoach.understanding.encoder import load_encoder
+
+    return load_encoder()
+
+
+def available() -> bool:
+    return _encoder() is not None
+
+
+@lru_cache(maxsize=256)
+def encode(text: str) -> np.ndarray | None:
+    """The unit vector of one utterance, or None without the encoder."""
+    encoder = _encoder()
+    return None if encoder is None else encoder.encode([text])[0]
+
+
+def example_vectors(name: str, texts: Sequence[str]) -> np.ndarray | None:
+    """The vectors of fixed example texts, from the cache when they were encoded before."""
+    encoder = _encoder()
+    if encoder is None:
+        return None
+    key = hashlib.sha256("\n".join([CACHE_VERSION, *texts]).encode()).hexdigest()[:16]
+    path = _cache_folder() / f"{name}-{key}.npy"
+    try:
+        vectors = np.load(path)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    except (OSError, ValueError):
+        pass
+    log.info("encoding %d %s once (cached in %s)", len(texts), name, path)
+    vectors = encoder.encode(list(texts))
+    _save(path, vectors)
+    return vectors
+
+
+def _cache_folder() -> Path:
+    from voicecoach.assets.verify import hash_cache_path
+
+    return hash_cache_path().parent
+
+
+def _save(path: Path, vectors: np.ndarray) -> None:
+    """Write the cache atomically; a cache that cannot be written only costs time at the next start."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npy.part")
+        with os.fdopen(handle, "wb") as stream:
+            np.save(stream, vectors)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.warning("could not cache the %s vectors in %s: %s", path.stem, path, error)
