@@ -1,6 +1,6 @@
-"""Sentence embeddings from all-MiniLM-L6-v2 in pure numpy: the 6-layer BERT forward pass, mean pooling
-and L2 normalisation as sentence-transformers does them, with no torch. Weights come from a verified
-asset folder (voicecoach.assets)."""
+"""Sentence embeddings from all-MiniLM-L6-v2 as sentence-transformers makes them (6-layer BERT, mean
+pooling, L2 normalisation), with no torch: tokenising and batching here, the forward pass on onnxruntime
+(encoder_onnx) or, without it, in numpy. Weights come from a verified asset folder (voicecoach.assets)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ ASSET_ID = "all-minilm-l6-v2"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 LAYERS = 6
 HEADS = 12
+HIDDEN = 384
 EPS = 1e-12
 _NEG = np.float32(np.finfo(np.float32).min)
 
@@ -50,20 +51,13 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarra
     return centred / np.sqrt(var + np.float32(EPS)) * gamma + beta
 
 
-class SentenceEncoder:
-    """all-MiniLM-L6-v2 loaded from a folder holding model.safetensors and tokenizer.json."""
+class NumpyBert:
+    """The BERT forward pass and pooling in numpy (the fallback without onnxruntime)."""
 
-    dim = 384
-
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, model_file: Path) -> None:
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
-        folder = Path(folder)
-        w = load_file(str(folder / "model.safetensors"))
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(MAX_TOKENS)
+        w = load_file(str(model_file))
         f32 = lambda name: np.ascontiguousarray(w[name], dtype=np.float32)  # noqa: E731
         self._word = f32("embeddings.word_embeddings.weight")
         self._position = f32("embeddings.position_embeddings.weight")
@@ -83,13 +77,84 @@ class SentenceEncoder:
                 f32(p + "output.LayerNorm.weight"), f32(p + "output.LayerNorm.bias"),
             ))
 
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        batch, length = ids.shape
+        d, head = HIDDEN, HIDDEN // HEADS
+        padded = not mask.all()  # one sentence (or equal lengths): no key masking, no masked mean
+        x = self._word[ids] + self._position[:length] + self._type0
+        x = _layer_norm(x, *self._emb_ln).reshape(batch * length, d)
+        bias = ((1.0 - mask) * _NEG)[:, None, None, :] if padded else None  # (b, 1, 1, L)
+        scale = np.float32(1.0 / np.sqrt(head))
+        for qkv, qkv_b, ao, ao_b, ln1_g, ln1_b, inter, inter_b, outw, out_b, ln2_g, ln2_b in self._layers:
+            h = (x @ qkv + qkv_b).reshape(batch, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
+            scores = (h[0] * scale) @ h[1].transpose(0, 1, 3, 2)
+            if bias is not None:
+                scores += bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, d)
+            x = _layer_norm(context @ ao + ao_b + x, ln1_g, ln1_b)
+            x = _layer_norm(_gelu(x @ inter + inter_b) @ outw + out_b + x, ln2_g, ln2_b)
+        x = x.reshape(batch, length, d)
+        if padded:
+            pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        else:
+            pooled = x.mean(axis=1)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
+
+
+_FALLBACK_NOTICED = False
+
+
+def _make_backend(model_file: Path, backend: str, threads: int | None):
+    """The onnxruntime backend when asked for or available ("auto"), else the numpy one."""
+    global _FALLBACK_NOTICED
+    if backend not in ("auto", "onnx", "numpy"):
+        raise ValueError(f"unknown encoder backend {backend!r}")
+    if backend != "numpy":
+        try:
+            from voicecoach.understanding.encoder_onnx import OnnxBert
+
+            return OnnxBert(model_file) if threads is None else OnnxBert(model_file, threads=threads)
+        except ImportError as error:  # onnxruntime, or onnx when the graph is not cached yet
+            if backend == "onnx":
+                raise
+            if not _FALLBACK_NOTICED:
+                _FALLBACK_NOTICED = True
+                log.info("sentence encoder on numpy (several times slower): %s; `pip install onnxruntime onnx`",
+                         error)
+    return NumpyBert(model_file)
+
+
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 loaded from a folder holding model.safetensors and tokenizer.json, run on
+    onnxruntime when it is installed (backend="auto"), else on numpy. `threads`: onnxruntime's, by default 2."""
+
+    dim = HIDDEN
+
+    def __init__(self, folder: Path, backend: str = "auto", threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._model = _make_backend(folder / "model.safetensors", backend, threads)
+        self.backend = "numpy" if isinstance(self._model, NumpyBert) else "onnx"
+
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """(n, 384) float32 embeddings with unit rows, in the order of `texts`."""
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(texts) if len(texts) > 1 else [self._tokenizer.encode(texts[0])]
+        if len(texts) == 1:  # the live path: one utterance, no padding
+            ids = np.array([self._tokenizer.encode(texts[0]).ids], dtype=np.int64)
+            out[:] = self._model.forward(ids, np.ones(ids.shape, dtype=np.float32))
+            return out
+        encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # less padding per batch
         for start in range(0, len(order), batch_size):
             chosen = order[start:start + batch_size]
@@ -100,29 +165,8 @@ class SentenceEncoder:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1.0
-            out[chosen] = self._forward(ids, mask)
+            out[chosen] = self._model.forward(ids, mask)
         return out
-
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        batch, length = ids.shape
-        d, head = self.dim, self.dim // HEADS
-        x = self._word[ids] + self._position[:length] + self._type0
-        x = _layer_norm(x, *self._emb_ln).reshape(batch * length, d)
-        bias = ((1.0 - mask) * _NEG)[:, None, None, :]  # (b, 1, 1, L): padded keys get no attention
-        scale = np.float32(1.0 / np.sqrt(head))
-        for qkv, qkv_b, ao, ao_b, ln1_g, ln1_b, inter, inter_b, outw, out_b, ln2_g, ln2_b in self._layers:
-            h = (x @ qkv + qkv_b).reshape(batch, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
-            scores = (h[0] @ h[1].transpose(0, 1, 3, 2)) * scale + bias
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, d)
-            x = _layer_norm(context @ ao + ao_b + x, ln1_g, ln1_b)
-            x = _layer_norm(_gelu(x @ inter + inter_b) @ outw + out_b + x, ln2_g, ln2_b)
-        x = x.reshape(batch, length, d)
-        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return (pooled / norms).astype(np.float32)
 
 
 _NOTICED = False
