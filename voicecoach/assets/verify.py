@@ -103,6 +103,11 @@ def file_sha256(path: Path, cache: dict[str, dict] | None = None) -> tuple[str, 
     return sha, True
 
 
+def cached_sha256(path: Path) -> str:
+    """The file's sha256, from the verified-hash cache when it is still valid for the file."""
+    return file_sha256(path, _load_cache())[0]
+
+
 def file_problem(asset: Asset, spec: AssetFile, path: Path, cache: dict[str, dict] | None = None) -> str | None:
     """What is wrong with one file of the asset, or None when its size and sha256 match."""
     fix = reinstall_hint(asset)

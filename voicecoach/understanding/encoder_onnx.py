@@ -121,8 +121,7 @@ def weights_sha256(path: Path) -> str:
     """The safetensors file's sha256, from the verified-hash cache when the asset store hashed it already."""
     from voicecoach.assets import verify
 
-    sha, _ = verify.file_sha256(Path(path), verify._load_cache())
-    return sha
+    return verify.cached_sha256(Path(path))
 
 
 def _session_options(threads: int):
