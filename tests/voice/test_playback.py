@@ -144,26 +144,28 @@ def test_a_new_utterance_interrupts_the_current_one(pulse, speaker):
 
 def test_a_slower_rate_takes_effect_at_the_next_sentence(pulse, speaker, synthesizer):
     text = "One two three four five. One two three four five. One two three four five."
-    speaker.rate = 175
-    task = speaker.speak_async(text)
-    time.sleep(0.5)
-    speaker.rate = 100
-    result = task.wait(20)
-    speaker.rate = None
-    span = result.ended_at - result.started_at
     normal = synthesizer.synthesize("One two three four five.", rate=175).duration
     slow = synthesizer.synthesize("One two three four five.", rate=100).duration
+    for _ in range(3):
+        underruns = speaker.underruns
+        speaker.rate = 175
+        task = speaker.speak_async(text)
+        time.sleep(0.5)
+        speaker.rate = 100
+        result = task.wait(20)
+        speaker.rate = None
+        if speaker.underruns == underruns:
+            break
+    assert speaker.underruns == underruns, "the output device underran in 3 attempts: the machine is too busy"
+    span = result.ended_at - result.started_at
     assert span == pytest.approx(normal + 2 * slow, abs=0.15)
     assert span > 3 * normal + 0.5
 
 
-def test_history_matches_what_the_sink_received(pulse, speaker, synthesizer, tmp_path):
-    """The playback history is the reference for cancelling our own voice: it must be the heard signal."""
-    recording = pulse.start_recording(tmp_path / "reference.wav")
-    time.sleep(0.3)
-    result = speaker.speak("Go back. Next step.")
-    time.sleep(0.3)
-    heard = read_wav(recording.stop()).samples.astype(np.float64)
+def _history_score(pulse, speaker, path) -> float:
+    """Speak, then align the first second of the playback history with the monitor capture; cosine score."""
+    result, clip, _ = _hear(pulse, speaker, "Go back. Next step.", path)
+    heard = clip.samples.astype(np.float64)
     played = speaker.history.segment(result.started_at - 0.2, result.ended_at + 0.2)
     first, last = _loud(played.samples, played.sample_rate)
     assert first == pytest.approx(0.2, abs=0.05) and last <= 0.2 + result.ended_at - result.started_at + 0.01
@@ -171,6 +173,16 @@ def test_history_matches_what_the_sink_received(pulse, speaker, synthesizer, tmp
     reference = reference[round(first * 16000): round(first * 16000) + 16000]  # the first second of speech
     correlation = np.correlate(heard, reference, mode="valid")
     best = int(np.argmax(correlation))
-    score = correlation[best] / (np.linalg.norm(heard[best:best + len(reference)]) * np.linalg.norm(reference))
-    # 0.95 and above on a quiet machine; a late block under load (an underrun) shifts part of the second
-    assert score > 0.9
+    return correlation[best] / (np.linalg.norm(heard[best:best + len(reference)]) * np.linalg.norm(reference))
+
+
+def test_history_matches_what_the_sink_received(pulse, speaker, tmp_path):
+    """The playback history is the reference for cancelling our own voice: it must be the heard signal."""
+    # 0.95 and above on a quiet machine. A block the starved process delivers late (under CI load, not
+    # always flagged as an underrun) shifts part of the second, so a low score is measured again.
+    scores = []
+    for attempt in range(3):
+        scores.append(_history_score(pulse, speaker, tmp_path / f"reference-{attempt}.wav"))
+        if scores[-1] > 0.9:
+            break
+    assert max(scores) > 0.9, scores
