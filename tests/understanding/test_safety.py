@@ -96,3 +96,14 @@ def test_commands_and_short_utterances_never_reach_safety_by_meaning(guide) -> N
 def test_malformed_patterns_are_reported(pattern: str) -> None:
     with pytest.raises(SafetyPatternError):
         _Compiler({}).regex(pattern)
+
+
+def test_an_unsure_transcript_that_reveals_danger_still_reaches_safety(guide) -> None:
+    """The recognizer's rejection (out of grammar, low confidence) drops commands, never danger."""
+    from voicecoach.speech.pipeline import understand
+    from voicecoach.speech.recognizer import Transcript
+
+    unsure = Transcript("i just want to die", 0.2, False, (), "test")
+    assert understand(unsure, guide).name == "safety"
+    assert understand(Transcript("next step", 0.2, False, (), "test"), guide).name == "none"
+    assert understand(Transcript("my feet are killing me", 0.2, False, (), "test"), guide).name == "none"

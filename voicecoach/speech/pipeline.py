@@ -1,7 +1,9 @@
 """The input path on recorded or live audio: endpointing → recognizer → rejection → intent matcher.
 
 The rejection decision lives here, before the matcher: a transcript the recognizer judged out of
-grammar, or whose confidence is under `min_confidence`, becomes intent `none` whatever its words.
+grammar, or whose confidence is under `min_confidence`, becomes intent `none` whatever its words, with
+one exception: words that reveal danger reach the safety path at any confidence (a mumbled "i want to
+die" must not be dropped as an unsure command; a needless safety reply costs far less than a missed one).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from voicecoach.guide.model import Guide
 from voicecoach.speech.recognizer import Recognizer, Transcript
 from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.matcher import match_intent
+from voicecoach.understanding.safety import find_concern
 
 DEFAULT_MIN_CONFIDENCE = 0.5
 
@@ -55,7 +58,12 @@ class FileResult:
 def understand(transcript: Transcript, guide: Guide, context: DialogueContext | None = None,
                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Intent:
     """The intent of a transcript, or `none` when the recognizer is not sure it heard a command."""
-    if not transcript.text or not transcript.in_grammar or transcript.confidence < min_confidence:
+    if not transcript.text:
+        return Intent.none(transcript.text, transcript.confidence)
+    if not transcript.in_grammar or transcript.confidence < min_confidence:
+        concern = find_concern(transcript.text) if transcript.text.count(" ") >= 1 else None
+        if concern is not None:
+            return Intent("safety", {"concern": concern.category}, transcript.confidence, transcript.text)
         return Intent.none(transcript.text, transcript.confidence)
     return match_intent(transcript.text, guide, context)
 
