@@ -20,7 +20,7 @@ from voicecoach.speech.engine import build_recognizer
 from voicecoach.speech.recognizer import Recognizer
 from voicecoach.speech.worker import RecognizerProcess
 from voicecoach.status import StatusLine
-from voicecoach.understanding.catalog import command_phrases
+from voicecoach.understanding.vocabulary import recognizer_phrases
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class LiveOptions:
 
 def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
     """The phrases the recognizer listens for; with a wake phrase, each command also after it."""
-    phrases = command_phrases(guide)
+    phrases = recognizer_phrases(guide)
     if wake_phrase:
         wake = " ".join(wake_phrase.lower().split())
         phrases = [wake] + [f"{wake} {p}" for p in phrases] + phrases

@@ -107,3 +107,16 @@ def test_an_unsure_transcript_that_reveals_danger_still_reaches_safety(guide) ->
     assert understand(unsure, guide).name == "safety"
     assert understand(Transcript("next step", 0.2, False, (), "test"), guide).name == "none"
     assert understand(Transcript("my feet are killing me", 0.2, False, (), "test"), guide).name == "none"
+    garbled = Transcript("i was raped are quit shh lot to i was onward nope and around should are", 0.0, False, (), "test")
+    assert understand(garbled, guide).name == "none"  # one grammar phrase in a run of background words
+    assert understand(Transcript("um so i want to die you know", 0.1, False, (), "test"), guide).name == "safety"
+
+
+def test_recognizers_are_given_plain_statements_of_danger_that_reach_safety(guide) -> None:
+    from voicecoach.understanding.safety import hearing_phrases
+    from voicecoach.understanding.vocabulary import recognizer_phrases
+
+    statements = hearing_phrases()
+    assert len(statements) > 100
+    assert set(statements) <= set(recognizer_phrases(guide))
+    assert [s for s in statements if match_intent(s, guide).name != "safety"] == []

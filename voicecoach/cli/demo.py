@@ -27,11 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_demo_command(args: argparse.Namespace) -> int:
     from voicecoach.demo import run_demo
     from voicecoach.speech.engine import build_recognizer
-    from voicecoach.understanding.catalog import command_phrases
+    from voicecoach.understanding.vocabulary import recognizer_phrases
 
     started = time.monotonic()
     guide = find_guide(args.guide)
-    recognizer = build_recognizer(command_phrases(guide), args.engine, args.model)
+    recognizer = build_recognizer(recognizer_phrases(guide), args.engine, args.model)
     print(f"voicecoach demo: {guide.title} ({len(guide.steps)} steps), recognizer: {recognizer.name}\n")
     turns = run_demo(guide, recognizer, args.out, sys.stdout)
     understood = sum(1 for t in turns if t.turn and t.turn.intent.name != "none")

@@ -22,6 +22,10 @@ from voicecoach.understanding.matcher import match_intent
 from voicecoach.understanding.safety import find_concern
 
 DEFAULT_MIN_CONFIDENCE = 0.5
+# In a transcript the recognizer doubts, the words that reveal danger must be this share of all its words:
+# "um i want to die you know" is a statement; one grammar phrase inside a long run of background words
+# (PocketSphinx on a coffee order: "i was raped are quit shh lot to i was onward nope ...") is not.
+UNSURE_DANGER_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,14 @@ def understand(transcript: Transcript, guide: Guide, context: DialogueContext | 
         return Intent.none(transcript.text, transcript.confidence)
     if not transcript.in_grammar or transcript.confidence < min_confidence:
         concern = find_concern(transcript.text) if transcript.text.count(" ") >= 1 else None
-        if concern is not None:
+        if concern is not None and _share(concern.words, transcript.text) >= UNSURE_DANGER_SHARE:
             return Intent("safety", {"concern": concern.category}, transcript.confidence, transcript.text)
         return Intent.none(transcript.text, transcript.confidence)
     return match_intent(transcript.text, guide, context)
+
+
+def _share(matched: str, text: str) -> float:
+    return len(matched.split()) / max(1, len(text.split()))
 
 
 def hear(utterance: Utterance, recognizer: Recognizer, guide: Guide, context: DialogueContext | None = None,

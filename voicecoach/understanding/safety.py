@@ -132,9 +132,24 @@ def find_concern(text: str) -> SafetyConcern | None:
     return None
 
 
+def hearing_phrases() -> list[str]:
+    """Plain statements of danger a grammar-bound recognizer must be able to hear (safety.yaml `hear`)."""
+    data = _data()
+    phrases: list[str] = []
+    for phrase in (str(p) for p in data["hear"]):
+        fills = data["hear_who"] if "{who}" in phrase else [""]
+        phrases += [phrase.replace("{who}", str(who)) for who in fills]
+    return list(dict.fromkeys(phrases))
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    return yaml.safe_load(resources.files("voicecoach.understanding").joinpath("safety.yaml").read_text("utf-8"))
+
+
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    data = yaml.safe_load(resources.files("voicecoach.understanding").joinpath("safety.yaml").read_text("utf-8"))
+    data = _data()
     contractions = {str(k): tuple(str(v).split()) for k, v in data["contractions"].items()}
     irregular = {str(k): str(v) for k, v in data["irregular"].items()}
     compiler = _Compiler(irregular)
