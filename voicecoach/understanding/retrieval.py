@@ -1,0 +1,275 @@
+"""Finding where a guide speaks to a question: BM25 over its passages (words, with word groups so "fighting"
+finds "arguing") blended with sentence meaning over short views of each passage (faq questions, concept
+names, example and step sentences), scored per step. Without the sentence encoder, words alone decide."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import yaml
+
+from voicecoach.guide.model import Guide, Step
+from voicecoach.understanding import semantic
+from voicecoach.understanding.per_guide import per_guide
+from voicecoach.understanding.text import tokenize
+
+KIND_WEIGHT = {"faq": 1.3, "concept": 1.15, "summary": 1.0, "body": 1.0, "example": 0.85}
+K1, B = 1.2, 0.75
+MIN_STEM = 4  # shorter stems collide ("cars" and "cared" would both become "car")
+# A step's score by meaning is the mean of its best few views, so one lucky sentence counts less than a step
+# that speaks to the question from several sides; words add the share of the question the step's best
+# passage covers, and BM25 relative to the best step. Weights from the tuning half of the held-out questions.
+TOP_VIEWS = 2
+COVERAGE_WEIGHT = 0.2
+BM25_WEIGHT = 0.1
+RECENT = 64  # questions whose scores are kept (the matcher and the answerer both ask about the same text)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of the guide that can be said as an answer, with its search terms."""
+
+    step: int
+    kind: str
+    text: str  # what is said when this passage answers
+    terms: Counter[str]
+
+
+@dataclass(frozen=True)
+class View:
+    """A short text that stands for a passage when comparing meanings (a faq question, a sentence)."""
+
+    passage: int  # index into GuideIndex.passages
+    text: str
+
+
+@dataclass(frozen=True)
+class StepMatch:
+    """How well one step speaks to a question."""
+
+    step: int
+    score: float  # the blended score (meaning and words); BM25 coverage 0..1 without the encoder
+    passage: Passage  # what to say from this step
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every step that shares anything with a question, best first."""
+
+    steps: tuple[StepMatch, ...]
+    semantic: bool  # meaning took part (the encoder is installed)
+
+    @property
+    def best(self) -> StepMatch | None:
+        return self.steps[0] if self.steps else None
+
+    @property
+    def margin(self) -> float:
+        """How far the best step is ahead of the second."""
+        if not self.steps:
+            return 0.0
+        return self.steps[0].score - (self.steps[1].score if len(self.steps) > 1 else 0.0)
+
+
+@dataclass(frozen=True)
+class _Language:
+    stopwords: frozenset[str]
+    groups: dict[str, str]  # stem -> group name
+
+
+@lru_cache(maxsize=1)
+def _language() -> _Language:
+    data = yaml.safe_load(resources.files("voicecoach.understanding").joinpath("language.yaml").read_text("utf-8"))
+    assert all(isinstance(w, str) for w in data["stopwords"]), "quote yes/no/on/off in language.yaml"
+    groups: dict[str, str] = {}
+    for words in data["synonyms"]:
+        for word in words:
+            for token in tokenize(word):
+                groups.setdefault(stem(token), "#" + words[0])
+    return _Language(frozenset(data["stopwords"]), groups)
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to meet "arguing" and "argue" at "argu"."""
+    for suffix in ("ingly", "edly", "ing", "ed", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > MIN_STEM else word
+
+
+def terms(text: str) -> list[str]:
+    """Search terms of a text: content-word stems plus the group each belongs to."""
+    language = _language()
+    result = []
+    for token in tokenize(text):
+        if token in language.stopwords or len(token) < 2:
+            continue
+        token_stem = stem(token.replace("'", ""))
+        result.append(token_stem)
+        if token_stem in language.groups:
+            result.append(language.groups[token_stem])
+    return result
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+class GuideIndex:
+    """One guide's passages, searchable by words (BM25) and, with the encoder, by meaning."""
+
+    def __init__(self, guide: Guide) -> None:
+        self.guide = guide
+        self.passages: list[Passage] = []
+        self.views: list[View] = []
+        for step in guide.steps:
+            self._index_step(step)
+        self.key_terms = frozenset(
+            t for step in guide.steps
+            for text in (step.title, *(f.question for f in step.faq), *(n for c in step.concepts for n in c.names))
+            for t in terms(text)
+        )
+        count = len(self.passages)
+        frequency = Counter(t for p in self.passages for t in p.terms)
+        self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
+        self.unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        self.average_length = sum(sum(p.terms.values()) for p in self.passages) / max(count, 1)
+        self._view_steps = np.array([self.passages[v.passage].step for v in self.views])
+        self._vectors: np.ndarray | None = None
+        self._vectors_loaded = False
+        self._recent: OrderedDict[str, Ranking] = OrderedDict()
+
+    def _index_step(self, step: Step) -> None:
+        n = step.number
+        for faq in step.faq:
+            # the question counts twice: a listener's question is most like the question written
+            at = self._add(n, "faq", faq.answer, f"{faq.question} {faq.question} {faq.answer}")
+            self._view(at, faq.question, f"{faq.question} {faq.answer}")
+        for concept in step.concepts:
+            at = self._add(n, "concept", concept.explanation, " ".join(concept.names) + " " + concept.explanation)
+            self._view(at, ", ".join(concept.names), *sentences(concept.explanation))
+        for example in step.examples:
+            self._view(self._add(n, "example", example, example), example)
+        at = self._add(n, "summary", step.summary, f"{step.title} {step.title} {step.summary}")
+        self._view(at, step.title, step.summary, step.reflection)
+        for paragraph in step.body:
+            at = self._add(n, "body", paragraph, paragraph)
+            self._view(at, paragraph, *sentences(paragraph))
+
+    def _add(self, step: int, kind: str, text: str, searchable: str) -> int:
+        self.passages.append(Passage(step, kind, text, Counter(terms(searchable))))
+        return len(self.passages) - 1
+
+    def _view(self, passage: int, *texts: str) -> None:
+        for text in dict.fromkeys(texts):
+            self.views.append(View(passage, text))
+
+    def vectors(self) -> np.ndarray | None:
+        """The views' unit vectors (encoded once, cached on disk), or None without the encoder."""
+        if not self._vectors_loaded:
+            self._vectors = semantic.example_vectors(f"guide-{self.guide.id}", [v.text for v in self.views])
+            self._vectors_loaded = True
+        return self._vectors
+
+    def search(self, question: str) -> tuple[Passage | None, float]:
+        """The best passage and how confident the guide is that it answers (0..1, FOUND at 0.44 and up)."""
+        from voicecoach.understanding.answers import confidence  # the scale's calibration lives there
+
+        ranking = self.rank(question)
+        best = ranking.best
+        return (None, 0.0) if best is None else (best.passage, confidence(ranking))
+
+    def rank(self, question: str) -> Ranking:
+        """Every step that shares words or meaning with the question, best first."""
+        ranking = self._recent.get(question)
+        if ranking is None:
+            ranking = self._rank(question)
+            self._recent[question] = ranking
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return ranking
+
+    def _rank(self, question: str) -> Ranking:
+        query = list(dict.fromkeys(terms(question)))
+        lexical = self._lexical(query)  # step -> (passage index, bm25, coverage)
+        vectors = self.vectors()
+        vector = semantic.encode(question) if vectors is not None and question.strip() else None
+        if vector is None:
+            # words alone: the step of the best passage by BM25 first, scored by how much of the question it covers
+            order = sorted(lexical.items(), key=lambda item: -item[1][1])
+            matches = [StepMatch(step, coverage, self.passages[at]) for step, (at, _, coverage) in order]
+            return Ranking(tuple(matches), semantic=False)
+        similarity = vectors @ vector
+        top_bm25 = max((bm25 for _, bm25, _ in lexical.values()), default=0.0)
+        matches = []
+        for step in self.guide.steps:
+            mine = np.flatnonzero(self._view_steps == step.number)
+            order = mine[np.argsort(-similarity[mine])]
+            meaning = float(similarity[order[:TOP_VIEWS]].mean())
+            at, bm25, coverage = lexical.get(step.number, (-1, 0.0, 0.0))
+            score = meaning + COVERAGE_WEIGHT * coverage + BM25_WEIGHT * (bm25 / top_bm25 if top_bm25 else 0.0)
+            said = self.views[int(order[0])].passage
+            matches.append(StepMatch(step.number, round(score, 4), self.passages[said]))
+        return Ranking(tuple(sorted(matches, key=lambda m: -m.score)), semantic=True)
+
+    def _lexical(self, query: list[str]) -> dict[int, tuple[int, float, float]]:
+        """Per step: its best passage by BM25, that score, and the share of the question it covers.
+
+        A lone shared word counts only when it is a key term of the guide (a title, concept name or faq
+        question word, or one of a group of synonyms): "taxes on cars" does not match an example that
+        happens to mention a car.
+        """
+        best: dict[int, tuple[int, float]] = {}
+        for at, passage in enumerate(self.passages):
+            score = self._bm25(query, passage) * KIND_WEIGHT[passage.kind]
+            if score > 0 and score > best.get(passage.step, (-1, 0.0))[1]:
+                best[passage.step] = (at, score)
+        result = {}
+        for step, (at, score) in best.items():
+            passage = self.passages[at]
+            shared = [t for t in query if t in passage.terms and not t.startswith("#")]
+            groups = [t for t in query if t in passage.terms and t.startswith("#")]
+            lone = len(shared) + len(groups) < 2 and not (set(shared) & self.key_terms or groups)
+            result[step] = (at, score, 0.0 if lone else self._coverage(query, passage))
+        return result
+
+    def content_word_count(self, text: str) -> int:
+        """How many distinct content words (not stopwords) a text has."""
+        return len({t for t in terms(text) if not t.startswith("#")})
+
+    def _bm25(self, query: list[str], passage: Passage) -> float:
+        length = sum(passage.terms.values())
+        score = 0.0
+        for term in query:
+            tf = passage.terms.get(term, 0)
+            if tf:
+                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self.average_length))
+                score += self.idf[term] * norm
+        return score
+
+    def _coverage(self, query: list[str], passage: Passage) -> float:
+        """The idf-weighted share of the question's words (each word or its group) the passage holds."""
+        words: dict[str, list[str]] = {}
+        for term in query:  # a word's stem is followed by its group: keep them together
+            if term.startswith("#") and words:
+                next(reversed(words.values())).append(term)
+            else:
+                words[term] = [term]
+        total = covered = 0.0
+        for options in words.values():
+            weight = max(self.idf.get(t, self.unknown_idf) for t in options)
+            total += weight
+            if any(t in passage.terms for t in options):
+                covered += weight
+        return covered / total if total else 0.0
+
+
+guide_index = per_guide(GuideIndex)
