@@ -20,7 +20,7 @@ from voicecoach.speech.engine import build_recognizer
 from voicecoach.speech.recognizer import Recognizer
 from voicecoach.speech.worker import RecognizerProcess
 from voicecoach.status import StatusLine
-from voicecoach.understanding.vocabulary import recognizer_phrases
+from voicecoach.understanding import vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ class LiveOptions:
     hangover_ms: int | None = None
 
 
-def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
+def listening_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
     """The phrases the recognizer listens for; with a wake phrase, each command also after it."""
-    phrases = recognizer_phrases(guide)
+    phrases = vocabulary.recognizer_phrases(guide)
     if wake_phrase:
         wake = " ".join(wake_phrase.lower().split())
         phrases = [wake] + [f"{wake} {p}" for p in phrases] + phrases
@@ -58,7 +58,7 @@ def recognizer_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
 def open_recognizer(guide: Guide, options: LiveOptions, own_process: bool = False) -> Recognizer:
     """Vosk when a model is installed (or asked for), else PocketSphinx, with a one-line notice. With
     `own_process`, it decodes in a child process so that it never stalls the audio callbacks."""
-    phrases = recognizer_phrases(guide, options.wake_phrase)
+    phrases = listening_phrases(guide, options.wake_phrase)
     notice = lambda message: print(f"voicecoach: {message}", file=sys.stderr)  # noqa: E731
     if own_process:
         return RecognizerProcess(phrases, options.engine, options.model, notice=notice)
