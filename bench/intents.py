@@ -69,21 +69,22 @@ def held_out_tables(guide) -> None:
         cases = [c for c in uncovered if c["split"] == half]
         rows.append(("uncovered questions: honestly declined", half,
                      sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
-    crisis = _cases("safety-crisis.yaml")
-    for half in HALVES:
-        cases = [c for c in crisis if c["split"] == half]
-        rows.append(("crisis statements: reach the safety path", half,
-                     sum(match_intent(c["text"], guide, context).name == "safety" for c in cases), len(cases)))
-    near = _cases("safety-near-misses.yaml")
-    for half in HALVES:
-        cases = [c for c in near if c["split"] == half]
-        rows.append(("near-misses: reach the safety path (lower is better)", half,
-                     sum(match_intent(c["text"], guide, context).name == "safety" for c in cases), len(cases)))
+    for name, label in (("safety-crisis", "crisis statements: reach the safety path"),
+                        ("safety-crisis-extra", "more crisis statements (new angles): reach the safety path"),
+                        ("safety-near-misses", "near-misses: reach the safety path (lower is better)"),
+                        ("safety-near-misses-extra", "harder near-misses: reach the safety path (lower is better)")):
+        cases = _cases(f"{name}.yaml")
+        for half in HALVES:
+            chosen = [c for c in cases if c["split"] == half]
+            rows.append((label, half, sum(match_intent(c["text"], guide, context).name == "safety" for c in chosen),
+                         len(chosen)))
     print("\n| set (written apart from the matcher) | half | count | of | share |\n|---|---|---|---|---|")
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
-    missed = [c for c in crisis if c["split"] == "test" and match_intent(c["text"], guide, context).name != "safety"]
-    print("\n| crisis statements missed (test half) | kind |\n|---|---|")
+    # Misses are listed from the tuning halves only: the test halves are for reporting, never for reading.
+    crisis = _cases("safety-crisis.yaml") + _cases("safety-crisis-extra.yaml")
+    missed = [c for c in crisis if c["split"] == "tune" and match_intent(c["text"], guide, context).name != "safety"]
+    print("\n| crisis statements missed (tuning halves) | kind |\n|---|---|")
     for case in missed:
         print(f"| {case['text']} | {case['category']} |")
 
