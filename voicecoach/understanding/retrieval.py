@@ -22,10 +22,10 @@ from voicecoach.understanding.text import tokenize
 KIND_WEIGHT = {"faq": 1.3, "concept": 1.15, "summary": 1.0, "body": 1.0, "example": 0.85}
 K1, B = 1.2, 0.75
 MIN_STEM = 4  # shorter stems collide ("cars" and "cared" would both become "car")
-# A step's score by meaning is the mean of its best few views, so one lucky sentence counts less than a step
-# that speaks to the question from several sides; words add the share of the question the step's best
+# A passage is as close to a question as its closest view; a step's score by meaning is the mean of its best
+# two passages, so one lucky sentence counts less than a step that speaks to the question from several sides; words add the share of the question the step's best
 # passage covers, and BM25 relative to the best step. Weights from the tuning half of the held-out questions.
-TOP_VIEWS = 2
+TOP_PASSAGES = 2
 COVERAGE_WEIGHT = 0.2
 BM25_WEIGHT = 0.1
 RECENT = 64  # questions whose scores are kept (the matcher and the answerer both ask about the same text)
@@ -142,7 +142,8 @@ class GuideIndex:
         self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
         self.unknown_idf = math.log(1 + (count + 0.5) / 0.5)
         self.average_length = sum(sum(p.terms.values()) for p in self.passages) / max(count, 1)
-        self._view_steps = np.array([self.passages[v.passage].step for v in self.views])
+        self._view_passages = np.array([v.passage for v in self.views])
+        self._passage_steps = np.array([p.step for p in self.passages])
         self._vectors: np.ndarray | None = None
         self._vectors_loaded = False
         self._recent: OrderedDict[str, Ranking] = OrderedDict()
@@ -210,14 +211,15 @@ class GuideIndex:
         similarity = vectors @ vector
         top_bm25 = max((bm25 for _, bm25, _ in lexical.values()), default=0.0)
         matches = []
+        closest = np.full(len(self.passages), -1.0)  # each passage's best view
+        np.maximum.at(closest, self._view_passages, similarity)
         for step in self.guide.steps:
-            mine = np.flatnonzero(self._view_steps == step.number)
-            order = mine[np.argsort(-similarity[mine])]
-            meaning = float(similarity[order[:TOP_VIEWS]].mean())
+            mine = np.flatnonzero(self._passage_steps == step.number)
+            order = mine[np.argsort(-closest[mine])]
+            meaning = float(closest[order[:TOP_PASSAGES]].mean())
             at, bm25, coverage = lexical.get(step.number, (-1, 0.0, 0.0))
             score = meaning + COVERAGE_WEIGHT * coverage + BM25_WEIGHT * (bm25 / top_bm25 if top_bm25 else 0.0)
-            said = self.views[int(order[0])].passage
-            matches.append(StepMatch(step.number, round(score, 4), self.passages[said]))
+            matches.append(StepMatch(step.number, round(score, 4), self.passages[int(order[0])]))
         return Ranking(tuple(sorted(matches, key=lambda m: -m.score)), semantic=True)
 
     def _lexical(self, query: list[str]) -> dict[int, tuple[int, float, float]]:
