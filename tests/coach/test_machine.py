@@ -323,3 +323,26 @@ def test_resume_question_with_other_commands_accepts_the_saved_place(new_coach: 
 def test_handle_before_start_is_a_bug(new_coach: NewCoach) -> None:
     with pytest.raises(RuntimeError):
         turn(new_coach(), "next")
+
+
+def test_possible_danger_is_checked_before_the_guide_stops(new_coach: NewCoach, guide: Guide) -> None:
+    """By meaning alone and not likely: the coach asks; yes gives the safety resources, no carries on."""
+    coach = started(new_coach)
+    turn(coach, "more")
+    possible = Intent("safety", {"concern": "meaning"}, 0.6)
+    asked = coach.handle(possible)
+    assert "in danger right now?" in asked.text and asked.action is Action.AWAIT_YES_NO
+    assert not coach.context.paused
+    assert turn(coach, "none").text == asked.text  # not heard: asked again
+    reply = turn(coach, "yes")
+    assert reply.text.startswith(guide.safety.message) and coach.context.paused
+
+    coach = started(new_coach)
+    coach.handle(possible)
+    declined = turn(coach, "no")
+    assert declined.text.startswith("Thank you for telling me.") and not coach.context.paused
+    assert turn(coach, "next").text.startswith("Step 2 of 3")
+
+    coach = started(new_coach)
+    likely = coach.handle(Intent("safety", {"concern": "meaning"}, 0.95))
+    assert likely.text.startswith(guide.safety.message)  # likely danger: no question first

@@ -92,7 +92,7 @@ def test_commands_and_short_utterances_never_reach_safety_by_meaning(guide) -> N
         assert semantic_concern(text) is None
 
 
-@pytest.mark.parametrize("pattern", ["(kill myself", "kill (me|us]", "$nosuchgroup me", "(hurt )?me"])
+@pytest.mark.parametrize("pattern", ["(kill myself", "kill (me|us]", "$nosuchgroup me", "(hurt )?me", "(cut|burn)* myself"])
 def test_malformed_patterns_are_reported(pattern: str) -> None:
     with pytest.raises(SafetyPatternError):
         _Compiler({}).regex(pattern)
@@ -120,3 +120,15 @@ def test_recognizers_are_given_plain_statements_of_danger_that_reach_safety(guid
     assert len(statements) > 100
     assert set(statements) <= set(recognizer_phrases(guide))
     assert [s for s in statements if match_intent(s, guide).name != "safety"] == []
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("i've been cuttin my my thighs", True),  # a dropped g and a stumble
+    ("the kids haven't eaten properly in days", True),  # n't spelled out for any verb
+    ("i'm gonna end it", True),  # <end>: the statement stops there
+    ("i'm gonna end it with him tomorrow", False),  # a breakup
+    ("she shot me right in the back at paintball", False),  # play
+    ("he pinned me at wrestling practice", False),
+])
+def test_spoken_forms_ends_and_play(text: str, wanted: bool) -> None:
+    assert (find_concern(text) is not None) is wanted

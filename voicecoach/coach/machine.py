@@ -14,6 +14,7 @@ from voicecoach.coach.state import (
 from voicecoach.guide.model import Concept, Guide, Step
 from voicecoach.understanding.answers import answer_question
 from voicecoach.understanding.intents import DialogueContext, Intent
+from voicecoach.understanding.semantic_safety import is_likely
 
 # Intents that leave a pending yes/no question in place (the question is asked again after them).
 _KEEPS_QUESTION = frozenset({"help", "repeat", "none", "slower", "faster", "where_am_i", "overview", "stop"})
@@ -179,6 +180,8 @@ class Coach:
             return self._book.said("outro_question")
         if s.pending is Pending.END:
             return self._book.said("end_question")
+        if s.pending is Pending.SAFETY_CHECK:
+            return self._book.said("safety_check_question")
         return ()
 
     def _names(self, concepts: tuple[Concept, ...]) -> str:
@@ -218,6 +221,8 @@ class Coach:
         name = intent.name
         if s.pending is Pending.END:
             return self._answer_end(name)
+        if s.pending is Pending.SAFETY_CHECK:
+            return self._answer_safety_check(intent)
         if s.pending is Pending.RESUME and name == "resume":
             name = "yes"
         if s.pending is Pending.RESUME and name in ("start_over", "cancel"):
@@ -258,6 +263,20 @@ class Coach:
         if name in ("help", "none"):
             return self._handlers[name](Intent(name))
         if name == "repeat":
+            return self._say(self._question_text(), remember=False)
+        self._update(pending=Pending.NONE)
+        return None
+
+    def _answer_safety_check(self, intent: Intent) -> Reply | None:
+        """The answer to "are you in danger right now?"; None lets another command through."""
+        name = intent.name
+        if name in ("yes", "safety", "help"):
+            self._update(pending=Pending.NONE)
+            return self._safety_resources()
+        if name in ("no", "cancel"):
+            self._update(pending=Pending.NONE)
+            return self._say(self._book.said("safety_check_declined"))
+        if name in ("none", "repeat"):
             return self._say(self._question_text(), remember=False)
         self._update(pending=Pending.NONE)
         return None
@@ -425,6 +444,13 @@ class Coach:
         return self._say(self._book.said("example", example=examples[index]), resumable=True)
 
     def _safety(self, intent: Intent) -> Reply:
+        if intent.slots.get("concern") == "meaning" and not is_likely(intent.score):
+            # possible danger, by meaning alone: ask before stopping the guide
+            self._update(pending=Pending.SAFETY_CHECK)
+            return self._say(self._question_text())
+        return self._safety_resources()
+
+    def _safety_resources(self) -> Reply:
         safety = self.guide.safety
         self._update(paused=True, safety_hold=True)
         out = [*self._split(safety.message)]

@@ -38,6 +38,7 @@ class Pending(Enum):
     RESUME = "resume"  # "Pick up at step 4, <title>?"
     OUTRO = "outro"  # "Would you like the closing words?"
     END = "end"  # "Do you want to stop for today?" (spoken sessions: a misheard "go back" is not a goodbye)
+    SAFETY_CHECK = "safety_check"  # "Are you, or is someone with you, in danger right now?" (possible danger)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import yaml
 from voicecoach.understanding.text import tokenize
 
 GAP = "..."  # up to MAX_GAP other words
+END = "<end>"  # the end of the utterance
 AND = "&&"  # parts that must all be found somewhere in the utterance, in any order
 MAX_GAP = 3
 DOUBLED = frozenset("bdgmnprt")  # "stabbing" -> "stab"; "kill", "pass", "see" keep their double letters
@@ -67,6 +68,7 @@ class _Rules:
     crisis: tuple[_Rule, ...]
     idioms: tuple[re.Pattern[str], ...]
     fiction: tuple[re.Pattern[str], ...]
+    play: tuple[re.Pattern[str], ...]
     first_person: re.Pattern[str]
 
 
@@ -105,13 +107,18 @@ def stems_of(text: str) -> list[str]:
         if token in rules.contractions:
             words.extend(rules.contractions[token])
             continue
+        if token.endswith("n't") and len(token) > 3:  # "haven't", "couldn't": the verb, then "not"
+            words.extend([token[:-3], "not"])
+            continue
         for suffix in ("'ll", "'d", "'s", "'re", "'ve"):
             if token.endswith(suffix) and len(token) > len(suffix):
                 words.extend([token[: -len(suffix)], *rules.contractions.get(suffix, ())])
                 break
         else:
             words.append(token.replace("'", ""))
-    return [word_stem(w, rules.irregular) for w in words]
+    stems = [word_stem(w, rules.irregular) for w in words]
+    # a word said twice in a row is a stumble ("cutting my my thighs"), not two words
+    return [stem for index, stem in enumerate(stems) if index == 0 or stem != stems[index - 1]]
 
 
 def find_concern(text: str) -> SafetyConcern | None:
@@ -122,11 +129,14 @@ def find_concern(text: str) -> SafetyConcern | None:
         return None
     idiom_spans = [m.span() for idiom in rules.idioms for m in idiom.finditer(line)]
     in_fiction = any(pattern.search(line) for pattern in rules.fiction)
+    in_play = any(pattern.search(line) for pattern in rules.play)
     for rule in rules.crisis:
         words = rule.find(line, idiom_spans)
         if words is None:
             continue
         if in_fiction and not rule.always and not rules.first_person.search(f" {words} "):
+            continue
+        if in_play and not rule.always:
             continue
         return SafetyConcern(rule.category, words)
     return None
@@ -164,8 +174,9 @@ def _rules() -> _Rules:
     crisis = tuple(sorted(crisis, key=lambda r: not r.always))
     idioms = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["idioms"])
     fiction = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["fiction"])
+    play = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["play"])
     first_person = re.compile("(?<= )" + compiler.regex(str(data["first_person"])))
-    return _Rules(contractions, irregular, crisis, idioms, fiction, first_person)
+    return _Rules(contractions, irregular, crisis, idioms, fiction, play, first_person)
 
 
 class _Compiler:
@@ -215,6 +226,10 @@ class _Compiler:
     def _word(self, token: str, pattern: str) -> str:
         if token == GAP:
             return r"(?:\S+ ){0,%d}" % MAX_GAP
+        if token == END:
+            return "$"
+        if token.startswith("*"):
+            raise SafetyPatternError(f"'*' must end a word (write each word of a group with its own *) in {pattern!r}")
         if token.startswith("$"):
             if token[1:] not in self.groups:
                 raise SafetyPatternError(f"unknown group {token!r} in {pattern!r}")

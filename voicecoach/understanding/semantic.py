@@ -56,6 +56,19 @@ def example_vectors(name: str, texts: Sequence[str]) -> np.ndarray | None:
     return vectors
 
 
+def load_array(name: str) -> np.ndarray | None:
+    """An array saved with save_array under this name, or None when there is none (or it is damaged)."""
+    try:
+        return np.load(_cache_folder() / f"{name}.npy")
+    except (OSError, ValueError):
+        return None
+
+
+def save_array(name: str, array: np.ndarray) -> None:
+    """Keep a derived array (a trained layer) beside the example vectors, atomically."""
+    _save(_cache_folder() / f"{name}.npy", array)
+
+
 def _cache_folder() -> Path:
     from voicecoach.assets.verify import hash_cache_path
 

@@ -1,0 +1,60 @@
+"""Choosing the semantic safety layer's thresholds: five-fold cross-validation over its training examples
+only (the tuning halves and the training files; the benchmark's test halves never enter). For each
+threshold: the share of held-out danger examples it catches, alone and together with the patterns, and
+the share of held-out harmless look-alikes it fires on. Prints a table.
+
+    .venv/bin/python bench/safety_layer.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from voicecoach.understanding import semantic, semantic_safety  # noqa: E402
+from voicecoach.understanding.safety import find_concern  # noqa: E402
+
+FOLDS = 5
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def main() -> None:
+    texts = semantic_safety.example_texts()
+    vectors = {kind: semantic.example_vectors(f"safety-{kind}", items) for kind, items in texts.items()}
+    if any(v is None for v in vectors.values()):
+        sys.exit("the sentence encoder is not installed: run scripts/setup")
+    rng = np.random.default_rng(7)
+    folds = {kind: rng.permutation(len(texts[kind])) % FOLDS for kind in ("danger", "harmless")}
+    by_rule = {kind: np.array([find_concern(t) is not None for t in texts[kind]]) for kind in ("danger", "harmless")}
+    held_out = {kind: np.zeros(len(texts[kind])) for kind in ("danger", "harmless")}
+    w = semantic_safety.WEIGHTS
+    for fold in range(FOLDS):
+        train = {kind: vectors[kind][folds[kind] != fold] for kind in ("danger", "harmless")}
+        matrix = np.vstack([train["danger"], train["harmless"], vectors["commands"]])
+        labels = np.r_[np.ones(len(train["danger"])), np.zeros(len(train["harmless"]) + len(vectors["commands"]))]
+        weights = np.r_[np.full(len(train["danger"]), w["danger"]), np.full(len(train["harmless"]), w["harmless"]),
+                        np.full(len(vectors["commands"]), w["commands"])]
+        layer = semantic_safety.train_logistic(matrix, labels, weights, semantic_safety.L2)
+        for kind in ("danger", "harmless"):
+            chosen = folds[kind] == fold
+            held_out[kind][chosen] = layer.probability(vectors[kind][chosen])
+    print(f"{len(texts['danger'])} danger and {len(texts['harmless'])} harmless examples, "
+          f"{len(texts['commands'])} command phrasings always in training; {FOLDS}-fold")
+    print(f"patterns alone: danger caught {by_rule['danger'].mean():.1%}, harmless fired {by_rule['harmless'].mean():.1%}"
+          " (the patterns were written on these examples: optimistic)")
+    print("\n| threshold | danger caught (layer) | with patterns | harmless fired (layer) | with patterns |")
+    print("|---|---|---|---|---|")
+    for threshold in THRESHOLDS:
+        caught = held_out["danger"] >= threshold
+        fired = held_out["harmless"] >= threshold
+        print(f"| {threshold:.2f} | {caught.mean():.1%} | {(caught | by_rule['danger']).mean():.1%} "
+              f"| {fired.mean():.1%} | {(fired | by_rule['harmless']).mean():.1%} |")
+
+
+if __name__ == "__main__":
+    main()
