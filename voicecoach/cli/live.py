@@ -9,6 +9,7 @@ from pathlib import Path
 from voicecoach.cli.common import add_guide_option
 from voicecoach.errors import VoicecoachError
 from voicecoach.guide.library import find_guide
+from voicecoach.speech.engine import ENGINES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--continuous", action="store_true", help="read the whole guide like an audiobook; any command interrupts")
     run.add_argument("--fresh", action="store_true", help="ignore saved progress")
     run.add_argument("--quiet", action="store_true", help="no live status line")
-    run.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto", help="speech recognizer")
+    run.add_argument("--engine", choices=ENGINES, default="auto",
+                     help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx)")
     run.add_argument("--model", type=Path, help="a Vosk model folder")
     run.add_argument("--min-confidence", type=float, help="reject transcripts below this confidence (0..1)")
     run.add_argument("--hangover-ms", type=int, metavar="MS",

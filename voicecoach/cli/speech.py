@@ -7,6 +7,7 @@ import json
 import sys
 
 from voicecoach.cli.common import add_guide_option
+from voicecoach.speech.engine import ENGINES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,16 +17,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     recognize = subparsers.add_parser("recognize", help="recognize commands in WAV files (the whole input path)")
     recognize.add_argument("files", nargs="+", metavar="FILE", help="WAV files (any rate, width, channels)")
     recognize.add_argument("--json", action="store_true", help="one JSON line per file")
-    recognize.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), default="auto")
-    recognize.add_argument("--model", metavar="PATH", help="a Vosk model folder or installed model name")
+    recognize.add_argument("--engine", choices=ENGINES, default="auto",
+                           help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx)")
+    recognize.add_argument("--model", metavar="PATH",
+                           help="a Vosk model folder or installed name (with --engine whisper: a faster-whisper folder)")
     recognize.add_argument("--min-confidence", type=float, default=None,
                            help="reject transcripts below this confidence (default 0.5)")
     add_guide_option(recognize)
     recognize.set_defaults(handler=run_recognize)
 
-    models = subparsers.add_parser("models", help="list, download or install Vosk speech models")
+    models = subparsers.add_parser("models", help="speech engines and models: list, download or install")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION")
-    actions.add_parser("list", help="installed models and known downloadable English models") \
+    actions.add_parser("list", help="engines (which runs and why), installed and downloadable models") \
         .set_defaults(handler=run_models_list)
     download = actions.add_parser("download", help="download a model from alphacephei.com")
     download.add_argument("name")
@@ -65,6 +68,15 @@ def run_recognize(args: argparse.Namespace) -> int:
 
 def run_models_list(args: argparse.Namespace) -> int:
     from voicecoach.assets import installed_assets, known_assets
+    from voicecoach.errors import ModelError
+    from voicecoach.speech.engine import choose_engine, engine_statuses
+    print("engines:")
+    for status in engine_statuses():
+        print(f"  {status.engine:<13} {'available' if status.available else 'unavailable'}: {status.detail}")
+    try:
+        print(f"auto runs: {choose_engine('auto').describe()}")
+    except ModelError as error:
+        print(f"auto runs: nothing ({error.message})")
     from voicecoach.speech.models import installed_models, known_models, models_dirs
     asset_ids = {a.id for a in known_assets()}
     installed = [m for m in installed_models() if m.name not in asset_ids]  # neural assets are listed below

@@ -1,7 +1,10 @@
-"""Choosing the recognizer: Vosk when a model is installed (or asked for), else PocketSphinx."""
+"""Choosing the recognizer, in one place: the engines, which are available and why, and the pick for
+`auto` (a Vosk model the user installed, else Whisper when its verified model is present, else
+PocketSphinx, bundled, with a one-line notice)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -9,24 +12,108 @@ from voicecoach.errors import ModelError
 from voicecoach.speech.models import GET_MODEL_HINT, find_model
 from voicecoach.speech.recognizer import Recognizer
 
-ENGINES = ("auto", "vosk", "pocketsphinx")
-FALLBACK_NOTICE = ("no Vosk model installed: using PocketSphinx (less accurate); for better recognition run "
+ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
+FALLBACK_NOTICE = ("no Whisper or Vosk model installed: using PocketSphinx (less accurate); for better "
+                   "recognition run scripts/setup (installs the Whisper model) or "
                    "`voicecoach models download vosk-model-small-en-us-0.15`")
+WHISPER_HINT = "run scripts/setup: it installs faster-whisper-tiny.en into models/ and verifies its sha256"
+WHISPER_MODEL = "faster-whisper-tiny.en"
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine that will run, its model folder (None for PocketSphinx's bundled one) and why."""
+
+    engine: str
+    model: Path | None
+    reason: str
+
+    def describe(self) -> str:
+        return f"recognizer: {self.engine} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """One engine as `voicecoach models list` shows it."""
+
+    engine: str
+    available: bool
+    detail: str
+
+
+def whisper_model_folder(model: str | Path | None = None) -> Path | None:
+    """The verified faster-whisper folder: `model` if it is a folder holding the catalog's files (each
+    checked by sha256), else the installed one; None when there is none that verifies."""
+    from voicecoach.assets import find_asset, get_asset, verify_folder
+    if model is None:
+        return find_asset(WHISPER_MODEL)
+    problems = verify_folder(get_asset(WHISPER_MODEL), Path(model))
+    if problems:
+        raise ModelError(f"{model} is not the verified {WHISPER_MODEL} model: " + "; ".join(problems),
+                         WHISPER_HINT)
+    return Path(model)
+
+
+def _whisper_package_problem() -> str | None:
+    import importlib.util
+    missing = [name for name in ("faster_whisper", "ctranslate2") if importlib.util.find_spec(name) is None]
+    return f"Python package {', '.join(missing)} not installed" if missing else None
+
+
+def choose_engine(engine: str = "auto", model: str | Path | None = None) -> EngineChoice:
+    """The engine for `engine` (auto|whisper|vosk|pocketsphinx) and `model`; ModelError when the
+    engine asked for cannot run."""
+    if engine not in ENGINES:
+        raise ModelError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
+    if engine == "whisper":
+        problem = _whisper_package_problem()
+        if problem:
+            raise ModelError(f"the Whisper engine needs faster-whisper: {problem}", "run scripts/setup")
+        folder = whisper_model_folder(model)
+        if folder is None:
+            raise ModelError("no verified Whisper model is installed", WHISPER_HINT)
+        return EngineChoice("whisper", folder, f"asked for; {folder.name}, sha256-verified, in {folder.parent}")
+    if engine in ("auto", "vosk"):
+        vosk = find_model(model)
+        if vosk is not None:
+            why = "asked for" if engine == "vosk" or model else "a Vosk model you installed is used first"
+            return EngineChoice("vosk", vosk, f"{why}; {vosk}")
+        if engine == "vosk":
+            raise ModelError("no Vosk model is installed", GET_MODEL_HINT)
+        if _whisper_package_problem() is None:
+            folder = whisper_model_folder()
+            if folder is not None:
+                return EngineChoice("whisper", folder, f"no Vosk model installed; {folder.name}, "
+                                                       f"sha256-verified, in {folder.parent}")
+        return EngineChoice("pocketsphinx", None, FALLBACK_NOTICE)
+    return EngineChoice("pocketsphinx", None, "asked for; its bundled English model")
+
+
+def engine_statuses() -> list[EngineStatus]:
+    """Every engine, whether it can run here, and why (or why not)."""
+    statuses = []
+    problem = _whisper_package_problem()
+    folder = None if problem else whisper_model_folder()
+    statuses.append(EngineStatus("whisper", folder is not None,
+                                 problem or (f"{folder}" if folder else f"no verified {WHISPER_MODEL} "
+                                                                        f"({WHISPER_HINT})")))
+    vosk = find_model(None)
+    statuses.append(EngineStatus("vosk", vosk is not None, str(vosk) if vosk else "no Vosk model installed"))
+    statuses.append(EngineStatus("pocketsphinx", True, "bundled English model (least accurate)"))
+    return statuses
 
 
 def build_recognizer(phrases: Iterable[str], engine: str = "auto", model: str | Path | None = None,
                      notice: Callable[[str], None] = lambda message: None) -> Recognizer:
-    """A recognizer for the phrases. In auto mode a fallback to PocketSphinx is announced via `notice`."""
+    """A recognizer for the phrases. Which engine runs and why is said once through `notice`."""
     phrases = list(phrases)
-    if engine not in ENGINES:
-        raise ModelError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
-    if engine in ("auto", "vosk"):
-        folder = find_model(model)
-        if folder is not None:
-            from voicecoach.speech.vosk_engine import VoskRecognizer
-            return VoskRecognizer(folder, phrases)
-        if engine == "vosk":
-            raise ModelError("no Vosk model is installed", GET_MODEL_HINT)
-        notice(FALLBACK_NOTICE)
+    choice = choose_engine(engine, model)
+    notice(choice.reason if choice.reason == FALLBACK_NOTICE else choice.describe())
+    if choice.engine == "whisper":
+        from voicecoach.speech.whisper_engine import WhisperRecognizer
+        return WhisperRecognizer(choice.model, phrases)
+    if choice.engine == "vosk":
+        from voicecoach.speech.vosk_engine import VoskRecognizer
+        return VoskRecognizer(choice.model, phrases)
     from voicecoach.speech.sphinx import PocketSphinxRecognizer
     return PocketSphinxRecognizer(phrases)

@@ -1,0 +1,106 @@
+"""The Whisper recognizer on the real tiny.en model and real recordings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.audio.wavfile import read_wav
+from voicecoach.errors import ModelError
+from voicecoach.guide.library import find_guide
+from voicecoach.speech import engine
+from voicecoach.speech.pipeline import recognize_file
+from voicecoach.speech.whisper_engine import MODEL_NAME, WhisperRecognizer, collapse_repeats
+from voicecoach.understanding.catalog import command_phrases
+
+pytest.importorskip("faster_whisper")
+SPEECH_COMMANDS = Path("/work/shared/peer-data/speech-commands")
+KITCHEN = Path("/work/shared/peer-data/picovoice-speech-to-intent/kitchen-noise.wav")
+MODEL = engine.whisper_model_folder()
+needs_model = pytest.mark.skipif(MODEL is None, reason=f"{MODEL_NAME} not installed (scripts/setup)")
+
+
+@pytest.fixture(scope="module")
+def guide():
+    return find_guide(None)
+
+
+@pytest.fixture(scope="module")
+def whisper(guide):
+    return WhisperRecognizer(MODEL, command_phrases(guide))
+
+
+def test_repeated_command_collapses_to_one():
+    assert collapse_repeats("stop stop stop") == "stop"
+    assert collapse_repeats("go back go back") == "go back"
+    assert collapse_repeats("no not now") == "no not now"
+
+
+@needs_model
+@pytest.mark.slow
+@pytest.mark.skipif(not SPEECH_COMMANDS.is_dir(), reason="real-voice clips not present")
+def test_real_people_saying_stop_and_no_are_understood(whisper, guide):
+    for label, wanted in (("stop", {"pause", "stop"}), ("no", {"no"}), ("yes", {"yes"})):
+        files = sorted((SPEECH_COMMANDS / label).glob("*.wav"))[:5]
+        right = sum(recognize_file(f, whisper, guide).intent in wanted for f in files)
+        assert right >= 4, label
+
+
+@needs_model
+@pytest.mark.slow
+def test_silence_and_kitchen_noise_give_no_words(whisper):
+    assert whisper.recognize(np.zeros(16000, np.int16)).text == ""
+    clips = sorted((SPEECH_COMMANDS / "_silence_").glob("*.wav"))[:8] if SPEECH_COMMANDS.is_dir() else []
+    for clip in clips:
+        assert not whisper.recognize(read_wav(clip)).in_grammar, clip
+    if KITCHEN.is_file():
+        noise = read_wav(KITCHEN)[: 16000 * 4]
+        assert not whisper.recognize(noise).in_grammar
+
+
+@needs_model
+def test_auto_chooses_whisper_when_its_model_is_installed():
+    assert engine.build_recognizer(["next step", "stop"], "auto").name == "whisper"
+
+
+@needs_model
+def test_a_tampered_model_is_refused(tmp_path):
+    copy = tmp_path / MODEL_NAME
+    shutil.copytree(MODEL, copy)
+    with open(copy / "model.bin", "r+b") as handle:
+        handle.seek(1000)
+        byte = handle.read(1)
+        handle.seek(1000)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelError):
+        engine.build_recognizer(["stop"], "whisper", copy)
+
+
+@needs_model
+def test_recognize_cli_says_which_engine_runs_and_why(tmp_path):
+    import subprocess
+    import sys
+    clip = sorted((SPEECH_COMMANDS / "stop").glob("*.wav"))[0] if SPEECH_COMMANDS.is_dir() else None
+    if clip is None:
+        pytest.skip("real-voice clips not present")
+    done = subprocess.run([sys.executable, "-m", "voicecoach", "recognize", "--engine", "whisper", str(clip)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "recognizer: whisper (asked for; faster-whisper-tiny.en, sha256-verified" in done.stderr
+
+
+@needs_model
+def test_the_live_loops_child_process_runs_whisper(guide):
+    from voicecoach.speech.worker import RecognizerProcess
+    notices: list[str] = []
+    with RecognizerProcess(command_phrases(guide), engine="whisper", notice=notices.append) as recognizer:
+        assert recognizer.name == "whisper" and notices and "whisper" in notices[0]
+        assert recognizer.recognize(np.zeros(16000, np.int16)).text == ""
+
+
+def test_whisper_asked_for_without_its_model_is_explained(tmp_path):
+    with pytest.raises(ModelError, match="not the verified"):
+        engine.build_recognizer(["stop"], "whisper", tmp_path)

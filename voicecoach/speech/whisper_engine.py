@@ -1,0 +1,256 @@
+"""Whisper recognizer (faster-whisper / CTranslate2, int8 on CPU) that knows the guide's commands.
+
+One utterance is encoded once over a short mel window; the decoder, primed with the commands as its
+previous text, gives n-best hypotheses with log-probabilities. Non-speech is refused before any word
+is kept (no-speech probability, low log-probability, repeated text, Whisper's stock inventions on
+noise). A hypothesis that is near a command phrase but not one ("stuff" for "stop") is replaced by
+that phrase only when the same encoder output, forced through the phrase, scores almost as well: the
+audio has to support the correction. Free speech comes through as text for the intent matcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from voicecoach.errors import ModelError
+from voicecoach.speech.recognizer import Alternative, Transcript
+from voicecoach.understanding.text import normalize
+
+log = logging.getLogger(__name__)
+ENGINE = "whisper"
+MODEL_NAME = "faster-whisper-tiny.en"
+SAMPLE_RATE = 16000
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+
+# What Whisper writes for silence, breath and noise (it learnt them from subtitles). Alone, they are
+# never taken as speech: none of them is a command, and each is far more often invented than said.
+HALLUCINATIONS = frozenset({
+    "you", "thank you", "thanks", "thank you very much", "thanks for watching", "thank you for watching",
+    "thanks for listening", "thank you for listening", "bye", "bye bye", "oh", "uh", "um", "hmm", "mm",
+    "so", "okay", "the", "i", "a", "please subscribe", "subscribe", "music", "applause", "silence",
+})
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    """Knobs of decoding and rejection (tuned on the training speakers in bench/whisper.py)."""
+
+    window_s: float = 10.0  # mel window: 3 s makes the model repeat words, 30 s is 5x slower than 10 s
+    cpu_threads: int = 2  # the Pi and this machine have few cores; more threads only contend
+    beam_size: int = 4
+    num_hypotheses: int = 4
+    # a prompt of command phrases lowered the no-speech probability on noise (0.9 -> 0.05-0.5) and made
+    # the model repeat words ("stop stop stop ..."): off by default; the guide is known by forced scoring
+    prompt_tokens: int = 0
+    min_audio_s: float = 0.2  # shorter than this is a click or a breath, never a word
+    no_speech_max: float = 0.6  # the no-speech probability above which nothing was said
+    silence_logprob: float = -0.5  # with no_speech_max: above it, the text outweighs the no-speech guess
+    logprob_min: float = -1.2  # mean token log-probability under which the text is a guess
+    compression_max: float = 2.4  # gzip ratio above which the text repeats itself
+    words_per_s_max: float = 6.0  # more words than anyone can say in the audio: invented
+    near_score_min: float = 60.0  # rapidfuzz WRatio for a command phrase to be a candidate correction
+    near_candidates: int = 4  # command phrases forced through the decoder per utterance
+    near_margin: float = 0.7  # nats per token a forced phrase may lose against the free hypothesis
+    # confidence = sigmoid(a * mean token logprob + b) * (1 - no_speech probability); 0.5 at the
+    # logprob that best separated right from wrong intents on the training speakers
+    calibration: tuple[float, float] = (6.0, 3.6)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str  # as decoded (punctuation, capitals)
+    words: str  # normalized: lowercase words only
+    logprob: float  # mean log-probability per token, end of text included
+    tokens: int
+
+
+def check_model_folder(folder: Path) -> Path:
+    """The folder, if it has the files faster-whisper needs; ModelError otherwise (no hash check here:
+    verifying files against their official sha256 is voicecoach.assets' job, before this is called)."""
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ModelError(f"{folder} is not a faster-whisper model: missing {', '.join(missing)}",
+                         "run scripts/setup to install the Whisper model")
+    return folder
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data)))
+
+
+def collapse_repeats(words: str) -> str:
+    """One copy of a phrase the model wrote several times over ("stop stop stop" -> "stop"): tiny.en
+    repeats short commands on padded audio, and a command said twice is still the command."""
+    tokens = words.split()
+    for size in range(1, len(tokens) // 2 + 1):
+        unit = tokens[:size]
+        if len(tokens) % size == 0 and unit * (len(tokens) // size) == tokens:
+            return " ".join(unit)
+    return words
+
+
+def prompt_text(phrases: Sequence[str], budget_words: int) -> str:
+    """Short command phrases that together cover as much of the command vocabulary as fits: each phrase
+    is taken only if it brings a word not yet in the prompt, shortest phrasings first."""
+    chosen: list[str] = []
+    seen: set[str] = set()
+    words = 0
+    for phrase in sorted(dict.fromkeys(phrases), key=lambda p: (p.count(" "), phrases.index(p))):
+        new = set(phrase.split()) - seen
+        if not new or any(ch.isdigit() for ch in phrase):
+            continue
+        if words + len(phrase.split()) > budget_words:
+            break
+        chosen.append(phrase)
+        seen |= new
+        words += len(phrase.split())
+    return ". ".join(p[:1].upper() + p[1:] for p in chosen) + "."
+
+
+class WhisperRecognizer:
+    """A Recognizer backed by a verified faster-whisper model folder."""
+
+    name = ENGINE
+
+    def __init__(self, model_dir: str | Path, phrases: Iterable[str], settings: WhisperSettings | None = None) -> None:
+        folder = check_model_folder(Path(model_dir))
+        try:
+            import ctranslate2
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+        except ImportError as error:
+            raise ModelError(f"faster-whisper is not installed: {error}", "run scripts/setup") from None
+        self.settings = settings or WhisperSettings()
+        try:
+            model = WhisperModel(str(folder), device="cpu", compute_type="int8",
+                                 cpu_threads=self.settings.cpu_threads, num_workers=1, local_files_only=True)
+        except (RuntimeError, ValueError, OSError) as error:
+            raise ModelError(f"{folder}: CTranslate2 could not load this Whisper model ({error})",
+                             "the files may be damaged: run scripts/setup to install the model again") from None
+        self._ct2 = ctranslate2
+        self._model = model.model  # the ctranslate2.models.Whisper
+        self._features = model.feature_extractor
+        self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                                    language="en")
+        self.phrases = tuple(dict.fromkeys(normalize(p) for p in phrases if normalize(p)))
+        self._phrase_set = frozenset(self.phrases)
+        self._short_phrases = [p for p in self.phrases if p.count(" ") < 4]  # near-miss candidates
+        tok = self._tokenizer
+        words_budget = self.settings.prompt_tokens * 2 // 3  # about 1.5 tokens per word with ". "
+        self.prompt = prompt_text(self.phrases, words_budget) if self.settings.prompt_tokens else ""
+        prompt_ids = tok.encode(" " + self.prompt)[: self.settings.prompt_tokens] if self.prompt else []
+        self._start = ([tok.sot_prev, *prompt_ids] if prompt_ids else []) + [*tok.sot_sequence, tok.no_timestamps]
+
+    # -- the protocol ---------------------------------------------------------------------------------
+
+    def recognize(self, samples: np.ndarray) -> Transcript:
+        settings = self.settings
+        duration = len(samples) / SAMPLE_RATE
+        if duration < settings.min_audio_s:
+            return Transcript.empty(ENGINE)
+        encoded = self._encode(samples)
+        hypotheses, no_speech = self._generate(encoded, duration)
+        if not hypotheses:
+            return Transcript.empty(ENGINE)
+        best = hypotheses[0]
+        if self._noise(best, no_speech, duration):
+            return Transcript.empty(ENGINE)
+        if best.logprob < settings.logprob_min:  # a guess: kept as text (safety reads it), never a command
+            return Transcript(best.words, self.calibrate(best.logprob, no_speech), False, (), ENGINE)
+        chosen, alternatives = best.words, [h for h in hypotheses[1:] if h.words and h.words != best.words]
+        logprob = best.logprob
+        if best.words not in self._phrase_set:
+            recovered = self._recover(encoded, hypotheses)
+            if recovered is not None:
+                chosen, logprob = recovered
+                alternatives.insert(0, best)
+        confidence = self.calibrate(logprob, no_speech)
+        others = tuple(Alternative(h.words, self.calibrate(h.logprob, no_speech))
+                       for h in dict((h.words, h) for h in alternatives if h.words != chosen).values())[:3]
+        return Transcript(chosen, confidence, True, others, ENGINE)
+
+    def partial(self, samples: np.ndarray) -> str:
+        """Whisper has no cheap partial result; the live loop works on endpointed utterances."""
+        return ""
+
+    # -- steps ----------------------------------------------------------------------------------------
+
+    def calibrate(self, logprob: float, no_speech: float) -> float:
+        a, b = self.settings.calibration
+        return (1.0 - no_speech) / (1.0 + math.exp(-(a * logprob + b)))
+
+    def _encode(self, samples: np.ndarray) -> Any:
+        """The encoder output for the utterance, zero-padded (or cut) to the settings' window."""
+        window = int(self.settings.window_s * SAMPLE_RATE)
+        audio = samples[:window].astype(np.float32) / 32768.0
+        audio = np.pad(audio, (0, window - len(audio)))
+        mel = self._features(audio, padding=0)[:, : window // self._features.hop_length]
+        self._frames = max(1, min(len(samples), window) // self._features.hop_length)
+        return self._model.encode(self._ct2.StorageView.from_array(np.ascontiguousarray(mel[None])),
+                                  to_cpu=True)
+
+    def _generate(self, encoded: Any, duration: float) -> tuple[list[Hypothesis], float]:
+        settings = self.settings
+        max_tokens = int(6 + 6 * duration)  # room for fast speech; stops a repetition loop early
+        result = self._model.generate(encoded, [self._start], beam_size=settings.beam_size,
+                                      num_hypotheses=settings.num_hypotheses, length_penalty=1.0,
+                                      max_length=len(self._start) + max_tokens, return_scores=True,
+                                      return_no_speech_prob=True, suppress_blank=True)[0]
+        hypotheses = []
+        for ids, score in zip(result.sequences_ids, result.scores):
+            text = self._tokenizer.decode([i for i in ids if i < self._tokenizer.eot]).strip()
+            # CTranslate2's score is the summed log-probability divided by the length (penalty 1)
+            hypotheses.append(Hypothesis(text, collapse_repeats(normalize(text)), score * len(ids) / (len(ids) + 1),
+                                         len(ids) + 1))
+        return hypotheses, float(result.no_speech_prob)
+
+    def _noise(self, best: Hypothesis, no_speech: float, duration: float) -> bool:
+        """Whether the best hypothesis is an invention on silence, breath or noise, not speech."""
+        settings = self.settings
+        if not best.words or best.words in HALLUCINATIONS:
+            return True
+        # Whisper's own rule: a high no-speech probability means silence only when the text is also
+        # unsure; a lone short word padded with silence often has both a high one and a sure text
+        if no_speech > settings.no_speech_max and best.logprob < settings.silence_logprob:
+            return True
+        if compression_ratio(best.text) > settings.compression_max:
+            return True
+        return len(best.words.split()) > settings.words_per_s_max * duration + 1
+
+    def _recover(self, encoded: Any, hypotheses: list[Hypothesis]) -> tuple[str, float] | None:
+        """A command phrase for a near miss, if forcing it through the decoder costs little."""
+        best = hypotheses[0]
+        for hypothesis in hypotheses[1:]:  # the beam already holds a command
+            if hypothesis.words in self._phrase_set and hypothesis.logprob >= best.logprob - self.settings.near_margin:
+                return hypothesis.words, hypothesis.logprob
+        if best.words.count(" ") >= 4:  # a sentence: free speech, not a near miss
+            return None
+        candidates = self._near_phrases(best.words)
+        if not candidates:
+            return None
+        scored = [(self._forced_logprob(encoded, phrase), phrase) for phrase in candidates]
+        logprob, phrase = max(scored)
+        if logprob >= best.logprob - self.settings.near_margin:
+            return phrase, logprob
+        return None
+
+    def _near_phrases(self, words: str) -> list[str]:
+        from rapidfuzz import fuzz, process
+        found = process.extract(words, self._short_phrases, scorer=fuzz.ratio,
+                                limit=self.settings.near_candidates, score_cutoff=self.settings.near_score_min)
+        return [phrase for phrase, _score, _index in found]
+
+    def _forced_logprob(self, encoded: Any, phrase: str) -> float:
+        """Mean log-probability per token of `phrase` (as Whisper would write it) given the audio."""
+        tokens = self._tokenizer.encode(" " + phrase[:1].upper() + phrase[1:] + ".")
+        result = self._model.align(encoded, self._start, [tokens], [self._frames])[0]
+        probs = np.asarray(result.text_token_probs, dtype=np.float64)
+        return float(np.log(np.clip(probs, 1e-12, 1.0)).sum() / (len(tokens) + 1))
