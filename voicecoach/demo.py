@@ -26,7 +26,7 @@ from voicecoach.session import Session, SessionSettings, Turn
 from voicecoach.speech.recognizer import Recognizer
 from voicecoach.voice.clip import AudioClip
 from voicecoach.voice.recorders import WavFileSpeaker
-from voicecoach.voice.synthesizer import Synthesizer
+from voicecoach.voice.engines import choose_synthesizer
 
 PAUSE_BEFORE_LISTENER = 0.6  # seconds of silence between the coach and the listener
 TRAILING_SILENCE = 1.0  # seconds fed after each line so the endpointer can close the utterance
@@ -43,15 +43,17 @@ def load_demo_script() -> DemoScript:
     return DemoScript(data["listener_voice"], tuple(data["lines"]))
 
 
-class _TimedSynthesizer(Synthesizer):
-    """A synthesizer that notes when each sentence finished rendering (for the first-audio timing)."""
+class _TimedSynthesizer:
+    """The coach's synthesizer (Piper or espeak-ng, see voice.engines), noting when each sentence
+    finished rendering (for the first-audio timing)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self._inner = choose_synthesizer()
+        self.settings = self._inner.settings
         self.finished_at: list[float] = []
 
     def synthesize(self, text: str, rate: int | None = None) -> AudioClip:
-        clip = super().synthesize(text, rate)
+        clip = self._inner.synthesize(text, rate)
         self.finished_at.append(time.monotonic())
         return clip
 

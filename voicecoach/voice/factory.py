@@ -12,7 +12,8 @@ from voicecoach.errors import DeviceError, ModelError, VoicecoachError
 from voicecoach.voice.devices import UnknownDeviceError
 from voicecoach.voice.recorders import TextSpeaker, WavFileSpeaker
 from voicecoach.voice.speaker import Speaker
-from voicecoach.voice.synthesizer import DEFAULT_RATE, Synthesizer, VoiceSettings
+from voicecoach.voice.engines import choose_synthesizer, engine_for
+from voicecoach.voice.synthesizer import DEFAULT_RATE, VoiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ def open_speaker(*, device: str | int | None = None, voice: str | None = None, r
                  on_event: DeviceListener | None = None) -> Speaker:
     """A WavFileSpeaker if `wav_path` is given, a TextSpeaker if `text_only`, else a SoundDeviceSpeaker.
 
+    The voice engine is chosen by `choose_synthesizer` (Piper when its voice is installed, else espeak-ng).
     Without a usable output device (none present, PortAudio or espeak-ng missing) it prints one line to
     `notice_stream` (stderr) and returns a TextSpeaker: never a crash. A device the user named that
     does not exist, or an unknown voice or rate, is a user mistake and raises VoicecoachError.
@@ -31,9 +33,10 @@ def open_speaker(*, device: str | int | None = None, voice: str | None = None, r
         return TextSpeaker(text_stream)
     settings = VoiceSettings(voice, rate or DEFAULT_RATE, volume)  # validates rate and volume
     try:
-        synthesizer = Synthesizer(settings)
+        synthesizer = choose_synthesizer(settings, notice=lambda message: print(
+            f"voicecoach: {message}", file=notice_stream or sys.stderr, flush=True))
     except ModelError as error:
-        if wav_path is not None:
+        if wav_path is not None or engine_for(voice) == "piper":  # a Piper voice asked for by name
             raise
         return _fallback(error, text_stream, notice_stream)
     if wav_path is not None:

@@ -1,0 +1,237 @@
+"""Voice benchmark: Piper against espeak-ng. Prints tables.
+
+    .venv/bin/python bench/voice.py              # first audio, pace accuracy, memory
+    .venv/bin/python bench/voice.py --wer        # also words misheard by Whisper tiny.en (both voices)
+    .venv/bin/python bench/voice.py --calibrate  # measure Piper's length_scale -> wpm curve (voices.yaml rows)
+
+First audio: the time to synthesise the first sentence of a reply (what a speaker waits for before the
+device gets sound), over the first sentences of every step and faq answer of the bundled guide, each voice
+already loaded and warmed up. Pace: words heard per minute (after normalisation, sentence clips back to
+back as SoundDeviceSpeaker plays them) against the rate asked, on guide sentences not used to calibrate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from voicecoach.guide.library import find_guide  # noqa: E402
+from voicecoach.sentences import split_sentences  # noqa: E402
+from voicecoach.voice.normalize import spoken_form  # noqa: E402
+from voicecoach.voice.pace import count_words, words_per_minute  # noqa: E402
+from voicecoach.voice.script import build_script  # noqa: E402
+
+CALIBRATION_SCALES = (0.45, 0.55, 0.7, 0.85, 1.0, 1.2, 1.45, 1.75, 2.1, 2.6, 3.2)
+PACE_RATES = (120, 150, 170, 200, 240, 270, 300)
+
+
+def guide_sentences() -> list[str]:
+    """Every sentence the export script reads, in order."""
+    return [s for item in build_script(find_guide(None)) for p in item.paragraphs for s in split_sentences(p)]
+
+
+def calibration_sentences() -> list[str]:
+    """The first 30 sentences of step bodies 1-5 (the pace test set is from steps 6-10)."""
+    guide = find_guide(None)
+    return [s for step in guide.steps[:5] for p in step.body for s in split_sentences(p)][:30]
+
+
+def pace_sentences() -> list[str]:
+    guide = find_guide(None)
+    return [s for step in guide.steps[5:] for p in step.body for s in split_sentences(p)][:20]
+
+
+def reply_first_sentences() -> list[str]:
+    guide = find_guide(None)
+    firsts = [f"Step {s.number} of {len(guide.steps)}: {s.title}." for s in guide.steps]
+    firsts += [split_sentences(f.answer)[0] for s in guide.steps for f in s.faq if f.answer.strip()]
+    return firsts
+
+
+def heard_pace(synthesizer, sentences: list[str], rate: int | None = None, length_scale: float | None = None) -> float:
+    """Words per minute of `sentences` played back to back."""
+    seconds = 0.0
+    for sentence in sentences:
+        if length_scale is not None:
+            clip = _at_length_scale(synthesizer, sentence, length_scale)
+        else:
+            clip = synthesizer.synthesize(sentence, rate=rate)
+        seconds += clip.duration
+    words = sum(count_words(spoken_form(s)) for s in sentences)
+    return words_per_minute(words, seconds)
+
+
+def _at_length_scale(synthesizer, sentence: str, length_scale: float):
+    original = synthesizer.length_scale
+    synthesizer.length_scale = lambda rate: length_scale  # type: ignore[method-assign]
+    try:
+        return synthesizer.synthesize(sentence)
+    finally:
+        synthesizer.length_scale = original  # type: ignore[method-assign]
+
+
+def calibrate() -> None:
+    from voicecoach.voice.piper_engine import PiperSynthesizer
+
+    synthesizer = PiperSynthesizer()
+    sentences = calibration_sentences()
+    print(f"# {len(sentences)} sentences, {sum(count_words(spoken_form(s)) for s in sentences)} words")
+    print("    pace:")
+    for scale in CALIBRATION_SCALES:
+        print(f"      - [{scale}, {heard_pace(synthesizer, sentences, length_scale=scale):.0f}]", flush=True)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_audio(synthesizer, sentences: list[str]) -> list[float]:
+    times = []
+    for sentence in sentences:
+        began = time.perf_counter()
+        synthesizer.synthesize(sentence)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def word_error_rate(reference: list[str], heard: list[str]) -> tuple[int, int]:
+    """(edits, reference words) by word-level Levenshtein distance."""
+    edits = total = 0
+    for ref, hyp in zip(reference, heard):
+        r, h = _words(ref), _words(hyp)
+        row = list(range(len(h) + 1))
+        for i, rw in enumerate(r, 1):
+            prev, row[0] = row[0], i
+            for j, hw in enumerate(h, 1):
+                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rw != hw))
+        edits += row[len(h)]
+        total += len(r)
+    return edits, total
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", spoken_form(text).lower().replace("-", " "))
+
+
+def transcribe_all(synthesizer, sentences: list[str]) -> list[str]:
+    from faster_whisper import WhisperModel
+
+    from voicecoach.assets.store import find_asset
+
+    folder = find_asset("faster-whisper-tiny.en")
+    if folder is None:
+        raise SystemExit("faster-whisper-tiny.en is not installed (scripts/setup installs it)")
+    model = _whisper_model(str(folder))
+    heard = []
+    for sentence in sentences:
+        clip = synthesizer.synthesize(sentence).resampled(16000)
+        segments, _ = model.transcribe(clip.samples.astype(np.float32) / 32768.0, language="en", beam_size=5,
+                                       condition_on_previous_text=False)
+        heard.append(" ".join(s.text.strip() for s in segments))
+    return heard
+
+
+_WHISPER: dict[str, object] = {}
+
+
+def _whisper_model(folder: str):
+    from faster_whisper import WhisperModel
+
+    if folder not in _WHISPER:
+        _WHISPER[folder] = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=2)
+    return _WHISPER[folder]
+
+
+def wer_sentences(count: int) -> list[str]:
+    """`count` guide sentences of 6 to 30 words spread over the whole script."""
+    sentences = [s for s in guide_sentences() if 6 <= len(s.split()) <= 30]
+    step = max(1, len(sentences) // count)
+    return sentences[::step][:count]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calibrate", action="store_true", help="measure the length_scale -> wpm curve")
+    parser.add_argument("--wer", action="store_true", help="also transcribe with Whisper tiny.en")
+    parser.add_argument("--wer-sentences", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=1, help="passes over the first-audio sentences")
+    args = parser.parse_args()
+    if args.calibrate:
+        calibrate()
+        return 0
+    from voicecoach.voice.piper_engine import PiperSynthesizer
+    from voicecoach.voice.synthesizer import Synthesizer, VoiceSettings
+
+    base = rss_mb()
+    began = time.perf_counter()
+    piper = PiperSynthesizer()
+    load_s = time.perf_counter() - began
+    loaded = rss_mb()
+    espeak = Synthesizer(VoiceSettings())
+    espeak.synthesize("Hello.")
+    firsts = reply_first_sentences() * args.repeats
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; Piper loaded in {load_s:.2f} s, "
+          f"{piper.threads} onnxruntime thread(s)")
+    print(f"\nfirst audio of a reply ({len(firsts)} first sentences, ms)")
+    print(f"{'voice':<10} {'median':>7} {'p95':>7} {'max':>7}")
+    results = {}
+    for name, synth in (("piper", piper), ("espeak-ng", espeak)):
+        times = first_audio(synth, firsts)
+        results[name] = times
+        print(f"{name:<10} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
+    print(f"ratio piper/espeak median: {statistics.median(results['piper']) / statistics.median(results['espeak-ng']):.1f}")
+
+    sentences = pace_sentences()
+    print(f"\npace heard, Piper ({len(sentences)} guide sentences from steps 6-10, "
+          f"{sum(count_words(spoken_form(s)) for s in sentences)} words)")
+    print(f"{'asked':>6} {'heard':>7} {'error':>7}")
+    errors = []
+    for rate in PACE_RATES:
+        heard = heard_pace(piper, sentences, rate=rate)
+        errors.append(abs(heard - rate) / rate)
+        print(f"{rate:6d} {heard:7.1f} {100 * (heard - rate) / rate:+6.1f}%")
+    print(f"worst pace error {100 * max(errors):.1f}%, mean {100 * statistics.mean(errors):.1f}%")
+    print(f"\nmemory: {base:.0f} MB before Piper, {loaded:.0f} MB loaded, peak {peak_rss_mb():.0f} MB "
+          f"(the process, with espeak-ng)")
+
+    if args.wer:
+        chosen = wer_sentences(args.wer_sentences)
+        words = sum(len(_words(s)) for s in chosen)
+        print(f"\nwords misheard by Whisper tiny.en ({len(chosen)} guide sentences, {words} words)")
+        for name, synth in (("piper", piper), ("espeak-ng", espeak)):
+            heard = transcribe_all(synth, chosen)
+            edits, total = word_error_rate(chosen, heard)
+            print(f"{name:<10} {100 * edits / total:5.1f}% ({edits}/{total})")
+            for ref, hyp in zip(chosen, heard):
+                if _words(ref) != _words(hyp):
+                    print(f"    {ref!r}\n      -> {hyp!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""PiperSynthesizer: Piper neural speech (piper-tts on onnxruntime) behind the same `synthesize(text, rate)`
+interface as the espeak-ng Synthesizer. It owns one onnxruntime session with a deliberate thread count, the
+voice's pace curve (words per minute → length_scale) and text normalisation; it owns no device.
+
+The voice's files are verified by sha256 (voicecoach.assets) before onnxruntime sees them: a damaged or
+tampered file is refused with a ModelError that says what is wrong, and nothing is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from voicecoach.errors import ModelError
+from voicecoach.voice.clip import AudioClip
+from voicecoach.voice.normalize import spoken_form
+from voicecoach.voice.pace import PaceCurve
+from voicecoach.voice.synthesizer import VoiceInfo, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+_DATA = Path(__file__).with_name("voices.yaml")
+# One intra-op thread gave the first sentence fastest on 2 shared cores (0.12 s against 0.31 s with
+# onnxruntime's default, which also doubled the real-time factor); see bench/voice.py.
+DEFAULT_THREADS = 1
+CHUNK_GAP_SECONDS = 0.12  # between the pieces Piper's own phonemizer splits a text into
+WARM_UP_TEXT = "Hello."
+
+
+@dataclass(frozen=True)
+class PiperVoiceSpec:
+    """A Piper voice from voices.yaml: its catalog asset, measured pace curve and loudness gain."""
+
+    id: str
+    asset: str
+    language: str
+    licence: str
+    gain: float
+    pace: PaceCurve
+
+    @property
+    def model_name(self) -> str:
+        return f"{self.asset}.onnx"
+
+
+@lru_cache(maxsize=1)
+def _voices_data() -> tuple[str, tuple[PiperVoiceSpec, ...]]:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    voices = tuple(PiperVoiceSpec(str(v["id"]), str(v["asset"]), str(v["language"]), str(v["licence"]),
+                                  float(v["gain"]), PaceCurve.from_pairs(v["pace"])) for v in data["voices"])
+    return str(data["default"]), voices
+
+
+def piper_voices() -> tuple[PiperVoiceSpec, ...]:
+    """Every Piper voice voicecoach knows (installed or not)."""
+    return _voices_data()[1]
+
+
+def get_piper_voice(voice_id: str | None = None) -> PiperVoiceSpec:
+    """The voice called `voice_id` (the default one for None); ModelError if unknown."""
+    default, voices = _voices_data()
+    wanted = (voice_id or default).strip()
+    for voice in voices:
+        if voice.id.lower() == wanted.lower():
+            return voice
+    raise ModelError(f"no Piper voice called {voice_id!r}",
+                     f"known Piper voices: {', '.join(v.id for v in voices)} (`voicecoach voices list`)")
+
+
+def is_piper_voice(name: str | None) -> bool:
+    """True for "piper" or the id of a known Piper voice."""
+    if not name:
+        return False
+    wanted = name.strip().lower()
+    return wanted == "piper" or any(v.id.lower() == wanted for v in piper_voices())
+
+
+def voice_folder(spec: PiperVoiceSpec) -> Path:
+    """The folder of `spec`'s verified files; ModelError saying why not (missing, or which file failed)."""
+    from voicecoach.assets.store import find_asset, installed_assets
+
+    folder = find_asset(spec.asset)
+    if folder is not None:
+        return folder
+    broken = [copy for copy in installed_assets() if copy.asset.id == spec.asset and not copy.valid]
+    install = f"voicecoach voices install {spec.id}"
+    if broken:
+        problems = "; ".join(f"{copy.path}: {'; '.join(copy.problems)}" for copy in broken)
+        raise ModelError(f"the Piper voice {spec.id} failed verification and was not loaded ({problems})",
+                         f"reinstall it: {install}")
+    raise ModelError(f"the Piper voice {spec.id} is not installed", f"install it: {install} (or run scripts/setup)")
+
+
+def piper_unavailable_reason() -> str | None:
+    """Why piper-tts cannot run here (not installed, onnxruntime missing), or None when it can."""
+    try:
+        import onnxruntime  # noqa: F401
+        import piper  # noqa: F401
+    except Exception as error:  # ImportError, or OSError from a native library
+        return f"piper-tts cannot be imported ({error})"
+    return None
+
+
+class PiperSynthesizer:
+    """Renders text with a Piper voice; `rate` (words per minute) follows the voice's pace curve."""
+
+    engine = "piper"
+
+    def __init__(self, settings: VoiceSettings | None = None, threads: int = DEFAULT_THREADS,
+                 warm_up: bool = True) -> None:
+        settings = settings or VoiceSettings()
+        self.spec = get_piper_voice(None if settings.voice in (None, "", "piper") else settings.voice)
+        self.settings = VoiceSettings(self.spec.id, settings.rate, settings.volume)
+        reason = piper_unavailable_reason()
+        if reason:
+            raise ModelError(reason, "pip install piper-tts (or run scripts/setup)")
+        folder = voice_folder(self.spec)
+        self.threads = threads
+        self._voice = _load_voice(folder / self.spec.model_name, threads)
+        self.sample_rate = int(self._voice.config.sample_rate)
+        self._lock = threading.Lock()
+        if warm_up:  # the first run allocates onnxruntime's buffers and starts the phonemizer
+            self.synthesize(WARM_UP_TEXT)
+
+    @property
+    def name(self) -> str:
+        return f"Piper {self.spec.id}"
+
+    def length_scale(self, rate: int) -> float:
+        """Piper's length_scale for `rate` words per minute."""
+        return self.spec.pace.length_scale_for(rate)
+
+    def synthesize(self, text: str, rate: int | None = None) -> AudioClip:
+        """Speech for `text` (one sentence or a few) at `rate` wpm (the settings' rate by default)."""
+        from piper import SynthesisConfig
+
+        spoken = spoken_form(text).strip()
+        if not spoken:
+            return AudioClip.silence(0, self.sample_rate)
+        rate = rate if rate is not None else self.settings.rate
+        VoiceSettings(self.spec.id, rate, self.settings.volume)  # the same range checks as espeak-ng's
+        config = SynthesisConfig(length_scale=self.length_scale(rate), volume=1.0, normalize_audio=True)
+        gap = np.zeros(round(CHUNK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        with self._lock:  # one session, one phonemizer: calls take turns
+            for chunk in self._voice.synthesize(spoken, config):
+                if parts:
+                    parts.append(gap)
+                parts.append(chunk.audio_float_array)
+        if not parts:
+            return AudioClip.silence(0, self.sample_rate)
+        audio = np.concatenate(parts) * (self.spec.gain * self.settings.volume)
+        return AudioClip(np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16), self.sample_rate)
+
+    def voices(self) -> tuple[VoiceInfo, ...]:
+        return (VoiceInfo(self.spec.id, self.name, (self.spec.language.lower(),)),)
+
+
+def _load_voice(model: Path, threads: int):
+    """A PiperVoice over one onnxruntime session with `threads` intra-op threads and no spinning."""
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    config_path = model.with_name(model.name + ".json")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between runs
+    try:
+        config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime's own errors have no common base class
+        raise ModelError(f"the Piper voice {model.name} could not be loaded ({error})",
+                         "reinstall it: voicecoach voices install") from error
+    log.info("loaded Piper voice %s with %d onnxruntime thread(s)", model.name, threads)
+    return PiperVoice(session=session, config=config)
