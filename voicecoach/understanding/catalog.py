@@ -35,15 +35,33 @@ class SlotTemplate:
 
 
 @dataclass(frozen=True)
+class RelativeTemplate:
+    """A phrasing that moves a counted number of steps from the current one ("back two steps")."""
+
+    direction: int  # -1 back, +1 forward
+    phrase: str  # expanded, holding {n}: the count
+
+
+@dataclass(frozen=True)
 class Catalog:
     wrappers_start: tuple[tuple[str, ...], ...]  # longest first
     wrappers_end: tuple[tuple[str, ...], ...]
-    fixed: dict[str, str]  # phrase -> intent, for phrasings without slots
+    fixed: dict[str, str]  # phrase -> intent, for phrasings without slots (also in the recognizers' grammars)
     slot_templates: tuple[SlotTemplate, ...]
     contextual: tuple[ContextRule, ...]
     deictic_topics: frozenset[str]
     filler_words: frozenset[str]
     whole_utterance_only: frozenset[str]
+    hesitations: frozenset[str] = frozenset()
+    spoken_forms: dict[str, tuple[str, ...]] | None = None  # "gimme" -> ("give", "me")
+    relative_templates: tuple[RelativeTemplate, ...] = ()
+    topic_leads: tuple[tuple[str, ...], ...] = ()  # longest first
+    topic_tails: tuple[tuple[str, ...], ...] = ()
+    understood: dict[str, str] | None = None  # every fixed phrasing the matcher knows: fixed, then more
+    understood_templates: tuple[SlotTemplate, ...] = ()  # every slot template the matcher knows
+
+    def all_fixed(self) -> dict[str, str]:
+        return self.understood if self.understood is not None else self.fixed
 
     def context_rule(self, phrase: str) -> ContextRule | None:
         return next((rule for rule in self.contextual if phrase in rule.phrases), None)
@@ -54,16 +72,9 @@ def load_catalog() -> Catalog:
     """The catalog bundled with the package (parsed once)."""
     text = resources.files("voicecoach.understanding").joinpath("phrases.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
-    fixed: dict[str, str] = {}
-    slot_templates: list[SlotTemplate] = []
-    for intent, templates in data["intents"].items():
-        for template in templates:
-            for phrase in expand(template):
-                phrase = _clean(phrase)
-                if any(marker in phrase for marker in SLOT_MARKERS):
-                    slot_templates.append(SlotTemplate(intent, phrase))
-                else:
-                    fixed.setdefault(phrase, intent)
+    fixed, slot_templates = _phrasings(data["intents"])
+    more_fixed, more_templates = _phrasings(data.get("understood") or {})
+    understood = {**more_fixed, **fixed}
     contextual = tuple(
         ContextRule(
             frozenset(_clean(p) for t in rule["phrases"] for p in expand(t)),
@@ -81,7 +92,33 @@ def load_catalog() -> Catalog:
         deictic_topics=frozenset(normalize(t) for t in data["deictic_topics"]),
         filler_words=frozenset(normalize(w) for w in data["filler_words"]),
         whole_utterance_only=frozenset(data["whole_utterance_only"]),
+        hesitations=frozenset(normalize(w) for w in data.get("hesitations", [])),
+        spoken_forms={normalize(k): tuple(normalize(v).split()) for k, v in (data.get("spoken_forms") or {}).items()},
+        relative_templates=tuple(
+            RelativeTemplate(-1 if direction == "back" else 1, _clean(phrase))
+            for direction, templates in (data.get("relative_steps") or {}).items()
+            for template in templates for phrase in expand(template)
+        ),
+        topic_leads=_word_tuples(data.get("topic_leads", [])),
+        topic_tails=_word_tuples(data.get("topic_tails", [])),
+        understood=understood,
+        understood_templates=(*slot_templates, *more_templates),
     )
+
+
+def _phrasings(intents: dict[str, list[str]]) -> tuple[dict[str, str], list[SlotTemplate]]:
+    """The fixed phrasings (phrase -> intent) and slot templates of one section of intents."""
+    fixed: dict[str, str] = {}
+    slot_templates: list[SlotTemplate] = []
+    for intent, templates in intents.items():
+        for template in templates:
+            for phrase in expand(template):
+                phrase = _clean(phrase)
+                if any(marker in phrase for marker in SLOT_MARKERS):
+                    slot_templates.append(SlotTemplate(intent, phrase))
+                else:
+                    fixed.setdefault(phrase, intent)
+    return fixed, slot_templates
 
 
 def _clean(phrase: str) -> str:
@@ -113,6 +150,9 @@ def command_phrases(guide: Guide) -> list[str]:
         marker = next(m for m in SLOT_MARKERS if m in template.phrase)
         for value in fills[marker]:
             phrases.setdefault(template.phrase.replace(marker, value), None)
+    for relative in catalog.relative_templates:
+        for count in range(1, 4):
+            phrases.setdefault(relative.phrase.replace("{n}", number_to_words(count)), None)
     for step in guide.steps:
         for faq in step.faq:
             phrases.setdefault(normalize(faq.question), None)

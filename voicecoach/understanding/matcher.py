@@ -13,12 +13,13 @@ from functools import lru_cache
 from typing import Iterator
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from voicecoach.guide.model import Guide
 from voicecoach.understanding.answers import FOUND_THRESHOLD, guide_index
 from voicecoach.understanding.catalog import Catalog, ContextRule, load_catalog, topic_names
 from voicecoach.understanding.intents import DialogueContext, Intent
-from voicecoach.understanding.numbers import LAST, read_number, read_ordinal
+from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety import find_concern
 from voicecoach.understanding.semantic_safety import semantic_concern
@@ -27,12 +28,13 @@ from voicecoach.understanding.text import normalize, tokenize
 FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex step")
 SHORT_FUZZY_CUTOFF = 93.0  # phrasings under 8 characters need to be closer ("stap" is not "stop")
 TOPIC_CUTOFF = 80.0
+WORD_SLIP_CUTOFF = 70.0  # each changed word of a fuzzy match must be this close to its counterpart ("repeet")
+LIGHT_WORDS = frozenset("my your our the this that very of some".split())
 QUESTION_STARTS = frozenset("why how what when where who which should is are can could do does did will "
                             "would am was were if any".split())
 PERSONAL_WORDS = frozenset("i i'm i've my me we we're our us partner".split())
-TOPIC_LEAD_WORDS = ("the", "a", "an", "word", "term", "concept", "idea", "of", "about", "this", "that")
-TOPIC_TAIL_WORDS = ("mean", "means", "again", "please", "is", "exactly", "really")
 STEP_WORDS = frozenset({"step", "number"})
+MAX_TOPIC_WORDS = 6
 MAX_FILLER_SPAN_WORDS = 16
 MIN_QUESTION_WORDS = 2  # "what time is it" shares one word with the guide; that is not a question for it
 
@@ -67,24 +69,27 @@ class _CompiledCatalog:
     topic_patterns: tuple[tuple[str, re.Pattern[str]], ...]
     fuzzy_choices: tuple[str, ...]
     fuzzy_intents: tuple[str, ...]  # an intent name, or "@rule" for a context rule
+    relative_phrases: dict[str, int]  # "back {n} steps" -> -1
 
 
 def _compile(catalog: Catalog) -> _CompiledCatalog:
     slot_phrases: dict[str, str] = {}
     topic_patterns = []
-    for template in catalog.slot_templates:
+    for template in catalog.understood_templates or catalog.slot_templates:
         if "{topic}" in template.phrase:
             regex = re.escape(template.phrase).replace(re.escape("{topic}"), "(?P<topic>.+?)")
             topic_patterns.append((template.intent, re.compile(f"^{regex}$")))
         else:
             slot_phrases.setdefault(template.phrase, template.intent)
-    choices = dict(catalog.fixed)
+    choices = dict(catalog.all_fixed())
     for phrase, intent in slot_phrases.items():
         choices.setdefault(phrase, intent)
     for rule in catalog.contextual:
         for phrase in rule.phrases:
             choices.setdefault(phrase, "@rule")
-    return _CompiledCatalog(catalog, slot_phrases, tuple(topic_patterns), tuple(choices), tuple(choices.values()))
+    relative = {t.phrase: t.direction for t in catalog.relative_templates}
+    return _CompiledCatalog(catalog, slot_phrases, tuple(topic_patterns), tuple(choices), tuple(choices.values()),
+                            relative)
 
 
 @lru_cache(maxsize=1)
@@ -121,15 +126,32 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
 
 
 def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:
-    """The utterance as said, then with wrapper words dropped from the start, the end, and both."""
-    start = _strip(words, catalog.wrappers_start, from_end=False)
-    end = _strip(words, catalog.wrappers_end, from_end=True)
-    both = _strip(start, catalog.wrappers_end, from_end=True)
+    """The utterance as said, then with wrapper words dropped from the start, the end, and both; then the same
+    with hesitations dropped anywhere and words said twice in a row counted once. The last is the barest."""
     seen: set[tuple[str, ...]] = set()
-    for variant in (words, start, end, both):
-        if variant and tuple(variant) not in seen:
-            seen.add(tuple(variant))
-            yield variant
+    forms = catalog.spoken_forms or {}
+    spelled = [part for w in words if w not in catalog.hesitations for part in forms.get(w, (w,))]
+    cleaned = _collapse_repeats(spelled) or words
+    for said in (words, cleaned):
+        start = _strip(said, catalog.wrappers_start, from_end=False)
+        end = _strip(said, catalog.wrappers_end, from_end=True)
+        both = _strip(start, catalog.wrappers_end, from_end=True)
+        for variant in (said, start, end, both, _collapse_repeats(both)):
+            if variant and tuple(variant) not in seen:
+                seen.add(tuple(variant))
+                yield variant
+
+
+def _collapse_repeats(words: list[str]) -> list[str]:
+    """A word or a phrase of up to three words said twice in a row, once ("go on go on" -> "go on")."""
+    for size in (3, 2, 1):
+        index = 0
+        while index + 2 * size <= len(words):
+            if words[index:index + size] == words[index + size:index + 2 * size]:
+                words = words[:index + size] + words[index + 2 * size:]
+            else:
+                index += 1
+    return words
 
 
 def _strip(words: list[str], wrappers: tuple[tuple[str, ...], ...], from_end: bool) -> list[str]:
@@ -152,12 +174,24 @@ def _match_exact(words: list[str], guide: Guide, context: DialogueContext,
     rule = compiled.catalog.context_rule(phrase)
     if rule is not None:
         return _apply_rule(rule, guide, context, text, 1.0)
-    if phrase in compiled.catalog.fixed:
-        return Intent(compiled.catalog.fixed[phrase], {}, 1.0, text)
+    fixed = compiled.catalog.all_fixed()
+    if phrase in fixed:
+        name = fixed[phrase]
+        if _answer_without_question(name, phrase, context, compiled.catalog):
+            return None
+        return Intent(name, {}, 1.0, text)
     slotted, value = _with_step_slot(words, len(guide.steps))
     if value is not None and slotted in compiled.slot_phrases:
         return Intent(compiled.slot_phrases[slotted], {"step": value}, 1.0, text)
+    relative = _match_relative(words, guide, context, compiled, text)
+    if relative is not None:
+        return relative
     return _match_topic_templates(phrase, guide, context, compiled, text)
+
+
+def _answer_without_question(name: str, phrase: str, context: DialogueContext, catalog: Catalog) -> bool:
+    """A wordier yes or no ("yeah yeah", "i'm fine thanks") is an answer only when a question is pending."""
+    return name in catalog.whole_utterance_only and not context.awaiting_confirmation and phrase not in catalog.fixed
 
 
 def _with_step_slot(words: list[str], step_count: int) -> tuple[str, int | None]:
@@ -168,8 +202,8 @@ def _with_step_slot(words: list[str], step_count: int) -> tuple[str, int | None]
         if ordinal is not None:
             value, used = ordinal
             marker = "{nth}"
-            if value == LAST:
-                value = step_count
+            if value < 0:  # counted from the end: last, second to last
+                value = step_count + 1 + value
         else:
             cardinal = read_number(words, index, allow_homophones=after_step_word)
             if cardinal is None:
@@ -178,6 +212,28 @@ def _with_step_slot(words: list[str], step_count: int) -> tuple[str, int | None]
             marker = "{n}"
         return " ".join([*words[:index], marker, *words[index + used:]]), value
     return " ".join(words), None
+
+
+def _match_relative(words: list[str], guide: Guide, context: DialogueContext,
+                    compiled: _CompiledCatalog, text: str) -> Intent | None:
+    """ "back two steps", "skip ahead three steps": a step counted from the current one (one step is
+    previous or next; before the guide starts, forward counts from its beginning)."""
+    for index in range(len(words)):
+        number = read_number(words, index)
+        if number is None:
+            continue
+        count, used = number
+        phrase = " ".join([*words[:index], "{n}", *words[index + used:]])
+        direction = compiled.relative_phrases.get(phrase)
+        if direction is None:
+            return None
+        if count == 1:
+            return Intent("previous" if direction < 0 else "next", {}, 1.0, text)
+        target = (context.step or 0) + direction * count
+        if context.step is None and direction < 0:
+            return None
+        return Intent("goto_step", {"step": min(max(target, 1), len(guide.steps))}, 1.0, text)
+    return None
 
 
 def _match_topic_templates(phrase: str, guide: Guide, context: DialogueContext,
@@ -218,11 +274,8 @@ def _current_topic(guide: Guide, context: DialogueContext) -> dict[str, str]:
 
 
 def _trim_topic(words: list[str]) -> list[str]:
-    while words and words[0] in TOPIC_LEAD_WORDS and len(words) > 1:
-        words = words[1:]
-    while words and words[-1] in TOPIC_TAIL_WORDS and len(words) > 1:
-        words = words[:-1]
-    return words
+    catalog = compiled_catalog().catalog
+    return _strip(_strip(words, catalog.topic_leads, from_end=False), catalog.topic_tails, from_end=True)
 
 
 def resolve_topic(words: list[str], guide: Guide, context: DialogueContext) -> tuple[str, float] | None:
@@ -231,17 +284,34 @@ def resolve_topic(words: list[str], guide: Guide, context: DialogueContext) -> t
     if phrase in compiled_catalog().catalog.deictic_topics:
         return _current_topic(guide, context).get("topic", ""), 1.0
     terms = guide_terms(guide)
-    for candidate in (phrase, " ".join(_trim_topic(words))):
+    candidates = dict.fromkeys((phrase, " ".join(_trim_topic(words))))
+    for candidate in candidates:
         if candidate in terms.concept_by_name:
             return terms.concept_by_name[candidate], 1.0
-    phrase = candidate
-    best = process.extractOne(phrase, terms.names, scorer=fuzz.ratio, score_cutoff=TOPIC_CUTOFF)
-    if best is None:
-        return None
+    found = [hit for c in candidates
+             if (hit := process.extractOne(c, terms.names, scorer=fuzz.ratio, score_cutoff=TOPIC_CUTOFF))]
+    if not found:
+        return _topic_within(candidate.split(), terms)
+    best = max(found, key=lambda hit: hit[1])
     name, score = best[0], best[1] / 100
     if name in terms.concept_by_name:
         return terms.concept_by_name[name], score
     return guide.step(terms.step_by_title[name]).main_concept.id, score
+
+
+def _topic_within(words: list[str], terms: _GuideTerms) -> tuple[str, float] | None:
+    """A concept named inside a short topic phrase ("giving each other space", "fighting fair"): the longest
+    concept name found as whole words, when it is at least a third of the phrase's words."""
+    if not words or len(words) > MAX_TOPIC_WORDS:
+        return None
+    for length in range(len(words) - 1, 0, -1):
+        if length * 3 < len(words):
+            break
+        for start in range(len(words) - length + 1):
+            name = " ".join(words[start:start + length])
+            if name in terms.concept_by_name:
+                return terms.concept_by_name[name], round(0.7 + 0.3 * length / len(words), 3)
+    return None
 
 
 def resolve_step_topic(words: list[str], guide: Guide) -> tuple[int, float] | None:
@@ -283,14 +353,30 @@ def _match_fuzzy(words: list[str], guide: Guide, context: DialogueContext,
     if best is None:
         return None
     phrase, score, index = best
+    if not _slips_only(query.split(), phrase.split(), compiled.catalog.filler_words | LIGHT_WORDS):
+        return None
     intent, score = compiled.fuzzy_intents[index], score / 100
     if intent == "@rule":
         rule = compiled.catalog.context_rule(phrase)
         return _apply_rule(rule, guide, context, text, score) if rule else None
     has_slot = "{n}" in phrase or "{nth}" in phrase
-    if has_slot != (value is not None):
+    if has_slot != (value is not None) or _answer_without_question(intent, phrase, context, compiled.catalog):
         return None
     return Intent(intent, {"step": value} if has_slot else {}, score, text)
+
+
+def _slips_only(said: list[str], phrase: list[str], light: frozenset[str]) -> bool:
+    """Whether two phrasings differ only by slips ("nex step", "gimme an example") or light words ("go to the
+    very last step"), not by a word that changes the meaning ("summarize the news" is not "summarize the step")."""
+    for tag, s1, s2, p1, p2 in Levenshtein.opcodes(said, phrase):
+        if tag == "equal":
+            continue
+        changed = [*said[s1:s2], *phrase[p1:p2]]
+        if all(word in light for word in changed):
+            continue
+        if tag != "replace" or fuzz.ratio(" ".join(said[s1:s2]), " ".join(phrase[p1:p2])) < WORD_SLIP_CUTOFF:
+            return False
+    return True
 
 
 def _match_question(words: list[str], guide: Guide, text: str) -> Intent:

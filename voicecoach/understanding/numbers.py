@@ -13,6 +13,7 @@ ORDINAL_TENS = ["", "", "twentieth", "thirtieth", "fortieth", "fiftieth", "sixti
 # Words a recognizer writes for a number it heard ("step for", "go to step to").
 HOMOPHONES = {"to": 2, "too": 2, "for": 4, "won": 1, "ate": 8, "tree": 3, "sex": 6, "fife": 5}
 LAST = -1  # "last"/"final": resolved against the guide's length
+FROM_END_WORDS = {"penultimate": -2}
 
 
 def number_to_words(n: int) -> str:
@@ -52,9 +53,23 @@ def read_number(words: list[str], start: int, allow_homophones: bool = False) ->
 
 
 def read_ordinal(words: list[str], start: int) -> tuple[int, int] | None:
-    """An ordinal at words[start:] ("third", "twenty first", "4th", "last"): (value or LAST, words used)."""
+    """An ordinal at words[start:] ("third", "twenty first", "4th", "last"): (value, words used); counted from
+    the end it is negative: LAST (-1) for "last", -2 for "second to last" or "penultimate"."""
     if start >= len(words):
         return None
+    if words[start] in FROM_END_WORDS:
+        return FROM_END_WORDS[words[start]], 1
+    plain = _read_plain_ordinal(words, start)
+    if plain is None or plain[0] < 0:
+        return plain
+    value, used = plain
+    after = words[start + used:start + used + 2]
+    if len(after) == 2 and after[0] in ("to", "from") and after[1] in ("last", "final", "end"):
+        return -value, used + 2
+    return plain
+
+
+def _read_plain_ordinal(words: list[str], start: int) -> tuple[int, int] | None:
     pair = " ".join(words[start:start + 2])
     if pair in _ORDINALS and " " in pair:
         return _ORDINALS[pair], 2
