@@ -3,6 +3,7 @@ is installed, and with words alone when it is not."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,22 @@ PARAPHRASES = [
     ("my wife is feeling really low at the moment what can i do for her", 8),
     ("we spend every single minute together and i've lost touch with my friends", 9),
     ("would seeing a professional help us stop going round in circles", 10),
+]
+
+# Couples of different kinds and stages, in situations the guide's broader faqs speak to (written for these tests).
+SITUATIONS = [
+    ("my girlfriend and i are both women and she never tells me when something is wrong", {1, 5}),
+    ("we live in different countries and our calls keep ending in arguments", {4, 6}),
+    ("we have been married forty years and he criticises how i do everything", {2}),
+    ("since the twins were born we never really talk anymore", {1, 6}),
+    ("my boyfriend lost his dad last month how do i help him", {8}),
+]
+
+# Practical questions near the not-covered examples (money, work, tech), none of them copied from that file.
+OUTSIDE = [
+    "how do we split the cost of a new sofa",
+    "what phone contract should we get as a couple",
+    "how do i ask my manager for a day off next week",
 ]
 
 NOT_COVERED = [
@@ -56,6 +73,30 @@ def test_question_the_guide_does_not_cover_is_declined_honestly(text: str) -> No
     assert not answer.found
     assert answer.step is None
     assert "sorry" in answer.text.lower()
+
+
+@needs_encoder
+@pytest.mark.parametrize("text, steps", SITUATIONS)
+def test_couples_of_every_kind_hear_the_step_that_speaks_to_their_situation(text: str, steps: set[int]) -> None:
+    answer = answer_question(GUIDE, text)
+    assert answer.found and answer.step in steps, answer.text
+
+
+@needs_encoder
+@pytest.mark.parametrize("text", OUTSIDE)
+def test_question_closer_to_what_the_guide_does_not_cover_is_declined(text: str) -> None:
+    ranking = retrieval.guide_index(GUIDE).rank(text)
+    assert ranking.outside > answers.OUTSIDE_MARGIN
+    answer = answer_question(GUIDE, text)
+    assert not answer.found and answer.step is None
+    assert answer.text.startswith("I'm sorry, this guide doesn't cover that.")
+
+
+@needs_encoder
+def test_not_covered_examples_only_judge_the_guides_they_were_written_for() -> None:
+    other = dataclasses.replace(GUIDE, id="another-guide")
+    assert retrieval.GuideIndex(other).rank("how do we split the cost of a new sofa").outside == -1.0
+    assert retrieval.guide_index(GUIDE).rank("we bicker over nothing").outside < answers.OUTSIDE_MARGIN
 
 
 @needs_encoder

@@ -1,6 +1,7 @@
 """Finding where a guide speaks to a question: BM25 over its passages (words, with word groups so "fighting"
 finds "arguing") blended with sentence meaning over short views of each passage (faq questions, concept
-names, example and step sentences), scored per step. Without the sentence encoder, words alone decide."""
+names, example and step sentences), scored per step, and how much closer a question is to the questions the
+guide does not cover (not_covered.yaml) than to the guide. Without the sentence encoder, words alone decide."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ MIN_STEM = 4  # shorter stems collide ("cars" and "cared" would both become "car
 TOP_PASSAGES = 2
 COVERAGE_WEIGHT = 0.2
 BM25_WEIGHT = 0.1
+# How close a question is to the guide, and to the not-covered examples: the mean of the closest few of each.
+OUTSIDE_TOP = 3
 RECENT = 64  # questions whose scores are kept (the matcher and the answerer both ask about the same text)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
@@ -65,6 +68,9 @@ class Ranking:
 
     steps: tuple[StepMatch, ...]
     semantic: bool  # meaning took part (the encoder is installed)
+    # how much closer the question is in meaning to the not-covered examples than to the guide's views
+    # (positive: closer to what the guide does not cover); -1.0 without the encoder or the examples
+    outside: float = -1.0
 
     @property
     def best(self) -> StepMatch | None:
@@ -94,6 +100,14 @@ def _language() -> _Language:
             for token in tokenize(word):
                 groups.setdefault(stem(token), "#" + words[0])
     return _Language(frozenset(data["stopwords"]), groups)
+
+
+@lru_cache(maxsize=1)
+def _not_covered() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The guides the not-covered examples are written for, and the examples."""
+    text = resources.files("voicecoach.understanding").joinpath("not_covered.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return frozenset(data["guides"]), tuple(str(e) for e in data["examples"])
 
 
 def stem(word: str) -> str:
@@ -143,9 +157,17 @@ class GuideIndex:
         self.unknown_idf = math.log(1 + (count + 0.5) / 0.5)
         self.average_length = sum(sum(p.terms.values()) for p in self.passages) / max(count, 1)
         self._view_passages = np.array([v.passage for v in self.views])
-        self._passage_steps = np.array([p.step for p in self.passages])
+        self._step_numbers = np.array([step.number for step in guide.steps])
+        # each step's passages as one row, padded with a passage that never wins (index `count`)
+        rows = [[at for at, p in enumerate(self.passages) if p.step == step.number] for step in guide.steps]
+        width = max((len(row) for row in rows), default=1)
+        self._step_passages = np.array([row + [count] * (width - len(row)) for row in rows], dtype=int)
+        self._term_rows = {t: i for i, t in enumerate(self.idf)}
+        self._bm25_weights = self._weights()
         self._vectors: np.ndarray | None = None
         self._vectors_loaded = False
+        self._outside: np.ndarray | None = None
+        self._outside_loaded = False
         self._recent: OrderedDict[str, Ranking] = OrderedDict()
 
     def _index_step(self, step: Step) -> None:
@@ -165,6 +187,16 @@ class GuideIndex:
             at = self._add(n, "body", paragraph, paragraph)
             self._view(at, paragraph, *sentences(paragraph))
 
+    def _weights(self) -> np.ndarray:
+        """BM25 weight of every term in every passage (terms x passages, plus one empty passage)."""
+        weights = np.zeros((len(self._term_rows), len(self.passages) + 1), dtype=np.float32)
+        for at, passage in enumerate(self.passages):
+            length = sum(passage.terms.values())
+            for term, tf in passage.terms.items():
+                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self.average_length))
+                weights[self._term_rows[term], at] = self.idf[term] * norm * KIND_WEIGHT[passage.kind]
+        return weights
+
     def _add(self, step: int, kind: str, text: str, searchable: str) -> int:
         self.passages.append(Passage(step, kind, text, Counter(terms(searchable))))
         return len(self.passages) - 1
@@ -179,6 +211,15 @@ class GuideIndex:
             self._vectors = semantic.example_vectors(f"guide-{self.guide.id}", [v.text for v in self.views])
             self._vectors_loaded = True
         return self._vectors
+
+    def outside_vectors(self) -> np.ndarray | None:
+        """The not-covered examples' unit vectors when they are written for this guide, else None."""
+        if not self._outside_loaded:
+            guides, examples = _not_covered()
+            if self.guide.id in guides and examples:
+                self._outside = semantic.example_vectors("not-covered", list(examples))
+            self._outside_loaded = True
+        return self._outside
 
     def search(self, question: str) -> tuple[Passage | None, float]:
         """The best passage and how confident the guide is that it answers (0..1, FOUND at 0.44 and up)."""
@@ -210,17 +251,32 @@ class GuideIndex:
             return Ranking(tuple(matches), semantic=False)
         similarity = vectors @ vector
         top_bm25 = max((bm25 for _, bm25, _ in lexical.values()), default=0.0)
-        matches = []
-        closest = np.full(len(self.passages), -1.0)  # each passage's best view
+        closest = np.full(len(self.passages) + 1, -2.0)  # each passage's best view; the padding never wins
         np.maximum.at(closest, self._view_passages, similarity)
-        for step in self.guide.steps:
-            mine = np.flatnonzero(self._passage_steps == step.number)
-            order = mine[np.argsort(-closest[mine])]
-            meaning = float(closest[order[:TOP_PASSAGES]].mean())
-            at, bm25, coverage = lexical.get(step.number, (-1, 0.0, 0.0))
-            score = meaning + COVERAGE_WEIGHT * coverage + BM25_WEIGHT * (bm25 / top_bm25 if top_bm25 else 0.0)
-            matches.append(StepMatch(step.number, round(score, 4), self.passages[int(order[0])]))
-        return Ranking(tuple(sorted(matches, key=lambda m: -m.score)), semantic=True)
+        per_step = closest[self._step_passages]  # steps x passages
+        order = np.argsort(-per_step, axis=1)[:, :TOP_PASSAGES]
+        meaning = np.take_along_axis(per_step, order, axis=1)
+        meaning = np.where(meaning > -2.0, meaning, np.nan)
+        meaning = np.nan_to_num(np.nanmean(meaning, axis=1), nan=-1.0) if meaning.size else np.zeros(0)
+        matches = []
+        for row, step in enumerate(self._step_numbers):
+            at, bm25, coverage = lexical.get(int(step), (-1, 0.0, 0.0))
+            score = meaning[row] + COVERAGE_WEIGHT * coverage + BM25_WEIGHT * (bm25 / top_bm25 if top_bm25 else 0.0)
+            best = int(self._step_passages[row, order[row, 0]])
+            if best < len(self.passages):
+                matches.append(StepMatch(int(step), round(float(score), 4), self.passages[best]))
+        return Ranking(tuple(sorted(matches, key=lambda m: -m.score)), semantic=True,
+                       outside=self._outside_margin(similarity, vector))
+
+    def _outside_margin(self, similarity: np.ndarray, vector: np.ndarray) -> float:
+        """How much closer the question is to the not-covered examples than to the guide (mean of the closest few)."""
+        outside = self.outside_vectors()
+        if outside is None or not len(similarity):
+            return -1.0
+        def nearest(values: np.ndarray) -> float:
+            k = min(OUTSIDE_TOP, len(values))
+            return float(np.partition(values, len(values) - k)[-k:].mean())
+        return round(nearest(outside @ vector) - nearest(similarity), 4)
 
     def _lexical(self, query: list[str]) -> dict[int, tuple[int, float, float]]:
         """Per step: its best passage by BM25, that score, and the share of the question it covers.
@@ -229,11 +285,15 @@ class GuideIndex:
         question word, or one of a group of synonyms): "taxes on cars" does not match an example that
         happens to mention a car.
         """
+        rows = [self._term_rows[t] for t in query if t in self._term_rows]
         best: dict[int, tuple[int, float]] = {}
-        for at, passage in enumerate(self.passages):
-            score = self._bm25(query, passage) * KIND_WEIGHT[passage.kind]
-            if score > 0 and score > best.get(passage.step, (-1, 0.0))[1]:
-                best[passage.step] = (at, score)
+        if rows:
+            scores = self._bm25_weights[rows].sum(axis=0)[self._step_passages]  # steps x passages
+            tops = scores.argmax(axis=1)
+            for row, step in enumerate(self._step_numbers):
+                score = float(scores[row, tops[row]])
+                if score > 0:
+                    best[int(step)] = (int(self._step_passages[row, tops[row]]), score)
         result = {}
         for step, (at, score) in best.items():
             passage = self.passages[at]
@@ -246,16 +306,6 @@ class GuideIndex:
     def content_word_count(self, text: str) -> int:
         """How many distinct content words (not stopwords) a text has."""
         return len({t for t in terms(text) if not t.startswith("#")})
-
-    def _bm25(self, query: list[str], passage: Passage) -> float:
-        length = sum(passage.terms.values())
-        score = 0.0
-        for term in query:
-            tf = passage.terms.get(term, 0)
-            if tf:
-                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self.average_length))
-                score += self.idf[term] * norm
-        return score
 
     def _coverage(self, query: list[str], passage: Passage) -> float:
         """The idf-weighted share of the question's words (each word or its group) the passage holds."""
