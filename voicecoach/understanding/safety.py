@@ -166,6 +166,9 @@ def _rules() -> _Rules:
     for name, pattern in data["groups"].items():
         compiler.groups[name] = compiler.regex(str(pattern))
     always = {str(p) for p in data["always"]}
+    orphans = always - {str(p) for patterns in data["crisis"].values() for p in patterns}
+    if orphans:
+        raise SafetyPatternError(f"`always` lists patterns no crisis category has: {sorted(orphans)}")
     crisis = tuple(
         _Rule(category, str(p), tuple(re.compile("(?<= )" + compiler.regex(part)) for part in str(p).split(AND)),
               str(p) in always)
