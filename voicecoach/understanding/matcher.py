@@ -22,6 +22,7 @@ from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety import find_concern
+from voicecoach.understanding.semantic_commands import Guess, semantic_guess
 from voicecoach.understanding.semantic_safety import semantic_concern
 from voicecoach.understanding.text import normalize, tokenize
 
@@ -35,6 +36,7 @@ QUESTION_STARTS = frozenset("why how what when where who which should is are can
 PERSONAL_WORDS = frozenset("i i'm i've my me we we're our us partner".split())
 STEP_WORDS = frozenset({"step", "number"})
 MAX_TOPIC_WORDS = 6
+DISTRESS_PROBABILITY = 0.5
 MAX_FILLER_SPAN_WORDS = 16
 MIN_QUESTION_WORDS = 2  # "what time is it" shares one word with the guide; that is not a question for it
 
@@ -117,12 +119,51 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
         if intent is not None:
             return intent
     intent = _match_within_fillers(variants[-1], guide, context, compiled, text)
-    if intent is not None:
+    if intent is not None and not _sounds_like_distress(variants[-1]):
         return intent
     similarity = semantic_concern(text)
     if similarity is not None:
         return Intent("safety", {"concern": "meaning"}, similarity, text)
+    intent = match_by_meaning(variants[-1], guide, context, text)
+    if intent is not None:
+        return intent
     return _match_question(words, guide, text)
+
+
+def _sounds_like_distress(words: list[str]) -> bool:
+    """Whether a sentence holding a command's words ("i just want it to stop") is nearest to distress by meaning:
+    then it is no command, and goes on to safety by meaning and the question path."""
+    guess = semantic_guess(" ".join(words))
+    return guess is not None and guess.intent == "distress" and guess.probability >= DISTRESS_PROBABILITY
+
+
+def match_by_meaning(words: list[str], guide: Guide, context: DialogueContext, text: str,
+                     guess: Guess | None = None) -> Intent | None:
+    """A command recognised by meaning (semantic_commands), with its slots read from the words; None when the
+    layer is not sure, the intent needs a slot the words do not give, or a yes/no answers no question."""
+    guess = guess or semantic_guess(" ".join(words))
+    if guess is None or not guess.is_command():
+        return None
+    score = round(guess.probability, 3)
+    if guess.intent in ("yes", "no") and not context.awaiting_confirmation:
+        return None
+    if guess.intent == "goto_step":
+        slots = _step_slot_anywhere(words, guide)
+        return Intent("goto_step", slots, score, text) if slots else None
+    if guess.intent == "explain":
+        topic = _topic_within(_trim_topic(words), guide_terms(guide), anywhere=True)
+        return Intent("explain", {"topic": topic[0]}, score, text) if topic else None
+    return Intent(guess.intent, {}, score, text)
+
+
+def _step_slot_anywhere(words: list[str], guide: Guide) -> dict[str, int]:
+    """The step an utterance names by number or ordinal, else by a concept it names; {} for none."""
+    _, value = _with_step_slot(words, len(guide.steps))
+    if value is not None:
+        return {"step": value} if 1 <= value <= len(guide.steps) else {}
+    topic = _topic_within(words, guide_terms(guide), anywhere=True)
+    found = guide.concept(topic[0]) if topic else None
+    return {"step": found[0].number} if found else {}
 
 
 def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:
@@ -177,7 +218,7 @@ def _match_exact(words: list[str], guide: Guide, context: DialogueContext,
     fixed = compiled.catalog.all_fixed()
     if phrase in fixed:
         name = fixed[phrase]
-        if _answer_without_question(name, phrase, context, compiled.catalog):
+        if _answer_without_question(name, phrase, context, compiled.catalog, text):
             return None
         return Intent(name, {}, 1.0, text)
     slotted, value = _with_step_slot(words, len(guide.steps))
@@ -189,9 +230,12 @@ def _match_exact(words: list[str], guide: Guide, context: DialogueContext,
     return _match_topic_templates(phrase, guide, context, compiled, text)
 
 
-def _answer_without_question(name: str, phrase: str, context: DialogueContext, catalog: Catalog) -> bool:
-    """A wordier yes or no ("yeah yeah", "i'm fine thanks") is an answer only when a question is pending."""
-    return name in catalog.whole_utterance_only and not context.awaiting_confirmation and phrase not in catalog.fixed
+def _answer_without_question(name: str, phrase: str, context: DialogueContext, catalog: Catalog,
+                             text: str) -> bool:
+    """A yes or no said in more words than the grammar's ("yeah yeah", "i'm fine thanks") is an answer only
+    when a question is pending."""
+    return (name in catalog.whole_utterance_only and not context.awaiting_confirmation
+            and (phrase not in catalog.fixed or phrase != normalize(text)))
 
 
 def _with_step_slot(words: list[str], step_count: int) -> tuple[str, int | None]:
@@ -299,13 +343,14 @@ def resolve_topic(words: list[str], guide: Guide, context: DialogueContext) -> t
     return guide.step(terms.step_by_title[name]).main_concept.id, score
 
 
-def _topic_within(words: list[str], terms: _GuideTerms) -> tuple[str, float] | None:
+def _topic_within(words: list[str], terms: _GuideTerms, anywhere: bool = False) -> tuple[str, float] | None:
     """A concept named inside a short topic phrase ("giving each other space", "fighting fair"): the longest
-    concept name found as whole words, when it is at least a third of the phrase's words."""
-    if not words or len(words) > MAX_TOPIC_WORDS:
+    concept name found as whole words, when it is at least a third of the phrase's words (or anywhere in a
+    sentence already known to be a command about a topic)."""
+    if not words or (len(words) > MAX_TOPIC_WORDS and not anywhere):
         return None
-    for length in range(len(words) - 1, 0, -1):
-        if length * 3 < len(words):
+    for length in range(min(len(words), 4) if anywhere else len(words) - 1, 0, -1):
+        if length * 3 < len(words) and not anywhere:
             break
         for start in range(len(words) - length + 1):
             name = " ".join(words[start:start + length])
@@ -325,7 +370,7 @@ def resolve_step_topic(words: list[str], guide: Guide) -> tuple[int, float] | No
 
 def _match_within_fillers(words: list[str], guide: Guide, context: DialogueContext,
                           compiled: _CompiledCatalog, text: str) -> Intent | None:
-    """The longest catalog phrasing inside the utterance, when every other word is a filler word."""
+    """The longest grammar phrasing inside the utterance, when every other word is a filler word."""
     if len(words) > MAX_FILLER_SPAN_WORDS:
         return None
     fillers = compiled.catalog.filler_words
@@ -334,7 +379,10 @@ def _match_within_fillers(words: list[str], guide: Guide, context: DialogueConte
             rest = words[:start] + words[start + length:]
             if not all(w in fillers for w in rest):
                 continue
-            intent = _match_exact(words[start:start + length], guide, context, compiled, text)
+            span = words[start:start + length]
+            if " ".join(span) in compiled.catalog.all_fixed() and " ".join(span) not in compiled.catalog.fixed:
+                continue  # the wider phrasings ("end") count as the whole utterance, never inside a sentence
+            intent = _match_exact(span, guide, context, compiled, text)
             if intent is not None and intent.name not in compiled.catalog.whole_utterance_only | {"none"}:
                 share = sum(map(len, words[start:start + length])) / sum(map(len, words))
                 return Intent(intent.name, intent.slots, round(0.6 + 0.4 * share, 3), text)
@@ -360,7 +408,7 @@ def _match_fuzzy(words: list[str], guide: Guide, context: DialogueContext,
         rule = compiled.catalog.context_rule(phrase)
         return _apply_rule(rule, guide, context, text, score) if rule else None
     has_slot = "{n}" in phrase or "{nth}" in phrase
-    if has_slot != (value is not None) or _answer_without_question(intent, phrase, context, compiled.catalog):
+    if has_slot != (value is not None) or _answer_without_question(intent, phrase, context, compiled.catalog, text):
         return None
     return Intent(intent, {"step": value} if has_slot else {}, score, text)
 

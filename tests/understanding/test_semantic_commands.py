@@ -1,0 +1,95 @@
+"""Commands by meaning: the softmax layer over sentence vectors, its "none" and "question" classes, and how the
+matcher uses it (only after the words missed, with slots read from the words, never over safety)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicecoach.understanding import semantic
+from voicecoach.understanding.intents import DialogueContext
+from voicecoach.understanding.matcher import match_intent
+from voicecoach.understanding.semantic_commands import (
+    NOT_COMMANDS, Guess, example_texts, semantic_guess, train_softmax,
+)
+
+needs_encoder = pytest.mark.skipif(not semantic.available(), reason="the sentence encoder is not installed")
+
+
+def test_softmax_layer_learns_separable_classes() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8)
+    vectors = np.vstack([c + 0.05 * rng.standard_normal((20, 8)) for c in centres])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = np.repeat(np.arange(3), 20)
+    weights = train_softmax(vectors, labels, np.ones(len(labels)), 3)
+    predicted = (np.hstack([12.0 * vectors, np.ones((60, 1))]) @ weights).argmax(axis=1)
+    assert (predicted == labels).all()
+
+
+def test_a_guess_nearer_to_none_than_to_its_intent_is_no_command() -> None:
+    sure = Guess("next", 0.99, 0.98, nearest=0.80, nearest_not_command=0.30)
+    assert sure.is_command()
+    assert not Guess("next", 0.99, 0.98, nearest=0.60, nearest_not_command=0.62).is_command()
+    assert not Guess("next", 0.99, 0.98, nearest=0.30, nearest_not_command=0.10).is_command()
+    assert not Guess("next", 0.55, 0.05, nearest=0.80, nearest_not_command=0.30).is_command()
+    assert not Guess("none", 0.99, 0.98, nearest=0.90, nearest_not_command=0.90).is_command()
+
+
+def test_examples_cover_every_command_and_both_non_command_classes() -> None:
+    texts = example_texts()
+    for name in NOT_COMMANDS:
+        assert len(texts[name]) >= 20, name
+    for name in ("next", "previous", "repeat", "pause", "stop", "help", "summary", "slower", "cancel"):
+        assert len(texts[name]) >= 20, name
+
+
+@needs_encoder
+@pytest.mark.parametrize("text, intent", [
+    ("right i reckon we can head on to what follows", "next"),
+    ("could you take me back to the bit you did just before", "previous"),
+    ("give me the one line version of this", "summary"),
+    ("would you mind speaking a little more slowly", "slower"),
+    ("i would like you to stop talking for a little while", "pause"),
+])
+def test_commands_in_words_the_catalog_lacks_are_understood(guide, text, intent) -> None:
+    assert match_intent(text, guide, DialogueContext(step=4)).name == intent
+
+
+@needs_encoder
+@pytest.mark.parametrize("text", [
+    "the bakery on the corner closes early on sundays",
+    "did you remember to water the tomatoes",
+    "hey speaker play the next podcast episode",
+    "we walked back along the river",
+    "my sister is moving to leeds",
+])
+def test_everyday_speech_stays_none(guide, text) -> None:
+    assert match_intent(text, guide, DialogueContext(step=4)).name == "none"
+
+
+@needs_encoder
+def test_a_question_about_the_guide_is_not_taken_as_a_command(guide) -> None:
+    guess = semantic_guess("how do i stop getting defensive when she criticises me")
+    assert guess is not None and not guess.is_command()
+
+
+@needs_encoder
+def test_yes_and_no_by_meaning_only_answer_a_pending_question(guide) -> None:
+    text = "yeah go for it that'd be lovely"
+    assert match_intent(text, guide, DialogueContext(awaiting_confirmation=True)).name == "yes"
+    assert match_intent(text, guide, DialogueContext()).name == "none"
+
+
+@needs_encoder
+def test_a_step_by_meaning_needs_a_step_the_words_name(guide) -> None:
+    intent = match_intent("i'd really like to have a look at step six now", guide, DialogueContext(step=2))
+    assert (intent.name, intent.slots.get("step")) == ("goto_step", 6)
+
+
+def test_safety_is_never_swallowed_by_a_command(guide) -> None:
+    for text in ("i want to end it all", "stop him hurting me"):
+        assert match_intent(text, guide, DialogueContext(step=4)).name == "safety", text
+    # Whatever the safety path makes of these, they are never read as "stop" or any other command.
+    for text in ("i want it all to end now", "i want it to end", "i'm done with living", "i just want it to stop"):
+        assert match_intent(text, guide, DialogueContext(step=4)).name in ("safety", "question", "none"), text
