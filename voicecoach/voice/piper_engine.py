@@ -21,7 +21,7 @@ import yaml
 from voicecoach.errors import ModelError
 from voicecoach.voice.clip import AudioClip
 from voicecoach.voice.normalize import spoken_form
-from voicecoach.voice.pace import PaceCurve
+from voicecoach.voice.pace import PaceCurve, count_words
 from voicecoach.voice.synthesizer import VoiceInfo, VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,15 @@ _DATA = Path(__file__).with_name("voices.yaml")
 DEFAULT_THREADS = 1
 CHUNK_GAP_SECONDS = 0.12  # between the pieces Piper's own phonemizer splits a text into
 WARM_UP_TEXT = "Hello."
+_NOT_PHONEMES = frozenset(" ˈˌː.,;:!?—–-'\"()")  # stress, length and punctuation marks
+PRIOR_WORDS = 4  # a short text's density leans towards the voice's average by this many words
+MAX_DENSITY_FACTOR = 1.3
+
+
+def phoneme_density(pieces: list[list[str]], words: int, spec: "PiperVoiceSpec") -> float:
+    """Phonemes per word of a phonemized text, pulled towards the voice's average for short texts."""
+    phonemes = sum(1 for piece in pieces for p in piece if p not in _NOT_PHONEMES)
+    return (phonemes + PRIOR_WORDS * spec.phonemes_per_word) / (words + PRIOR_WORDS)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class PiperVoiceSpec:
     licence: str
     gain: float
     pace: PaceCurve
+    phonemes_per_word: float
 
     @property
     def model_name(self) -> str:
@@ -54,7 +64,8 @@ class PiperVoiceSpec:
 def _voices_data() -> tuple[str, tuple[PiperVoiceSpec, ...]]:
     data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
     voices = tuple(PiperVoiceSpec(str(v["id"]), str(v["asset"]), str(v["language"]), str(v["licence"]),
-                                  float(v["gain"]), PaceCurve.from_pairs(v["pace"])) for v in data["voices"])
+                                  float(v["gain"]), PaceCurve.from_pairs(v["pace"]),
+                                  float(v["phonemes_per_word"])) for v in data["voices"])
     return str(data["default"]), voices
 
 
@@ -133,9 +144,11 @@ class PiperSynthesizer:
     def name(self) -> str:
         return f"Piper {self.spec.id}"
 
-    def length_scale(self, rate: int) -> float:
-        """Piper's length_scale for `rate` words per minute."""
-        return self.spec.pace.length_scale_for(rate)
+    def length_scale(self, rate: float, density: float | None = None) -> float:
+        """Piper's length_scale for `rate` words per minute, for text with `density` phonemes per word
+        (longer words take longer to say: the curve was measured at the voice's `phonemes_per_word`)."""
+        factor = 1.0 if density is None else density / self.spec.phonemes_per_word
+        return self.spec.pace.length_scale_for(rate * min(MAX_DENSITY_FACTOR, max(1 / MAX_DENSITY_FACTOR, factor)))
 
     def synthesize(self, text: str, rate: int | None = None) -> AudioClip:
         """Speech for `text` (one sentence or a few) at `rate` wpm (the settings' rate by default)."""
@@ -146,14 +159,18 @@ class PiperSynthesizer:
             return AudioClip.silence(0, self.sample_rate)
         rate = rate if rate is not None else self.settings.rate
         VoiceSettings(self.spec.id, rate, self.settings.volume)  # the same range checks as espeak-ng's
-        config = SynthesisConfig(length_scale=self.length_scale(rate), volume=1.0, normalize_audio=True)
         gap = np.zeros(round(CHUNK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         parts: list[np.ndarray] = []
         with self._lock:  # one session, one phonemizer: calls take turns
-            for chunk in self._voice.synthesize(spoken, config):
+            pieces = [p for p in self._voice.phonemize(spoken) if p]
+            scale = self.length_scale(rate, phoneme_density(pieces, count_words(spoken), self.spec))
+            config = SynthesisConfig(length_scale=scale)
+            for phonemes in pieces:
+                audio = np.asarray(self._voice.phoneme_ids_to_audio(self._voice.phonemes_to_ids(phonemes), config))
+                peak = float(np.max(np.abs(audio))) if audio.size else 0.0
                 if parts:
                     parts.append(gap)
-                parts.append(chunk.audio_float_array)
+                parts.append(audio / peak if peak > 1e-8 else np.zeros_like(audio))
         if not parts:
             return AudioClip.silence(0, self.sample_rate)
         audio = np.concatenate(parts) * (self.spec.gain * self.settings.volume)
