@@ -130,6 +130,12 @@ def test_without_the_encoder_words_alone_answer(monkeypatch: pytest.MonkeyPatch)
     assert not answer_question(GUIDE, "what is the capital of peru").found
 
 
+def test_a_question_is_ranked_once_for_the_matcher_and_the_coach() -> None:
+    index = retrieval.GuideIndex(GUIDE)
+    heard = index.rank("Why do we keep arguing about money?")
+    assert index.rank("why do we keep arguing about money") is heard  # the coach passes the normalized text
+
+
 def test_any_text_gets_a_spoken_answer_object() -> None:
     for text in ("", "   ", "why " * 5000, "?!"):
         answer = answer_question(GUIDE, text)

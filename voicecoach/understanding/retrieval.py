@@ -18,7 +18,7 @@ import yaml
 from voicecoach.guide.model import Guide, Step
 from voicecoach.understanding import semantic
 from voicecoach.understanding.per_guide import per_guide
-from voicecoach.understanding.text import tokenize
+from voicecoach.understanding.text import normalize, tokenize
 
 KIND_WEIGHT = {"faq": 1.3, "concept": 1.15, "summary": 1.0, "body": 1.0, "example": 0.85}
 K1, B = 1.2, 0.75
@@ -231,10 +231,13 @@ class GuideIndex:
 
     def rank(self, question: str) -> Ranking:
         """Every step that shares words or meaning with the question, best first."""
-        ranking = self._recent.get(question)
+        # keyed by the words alone: the matcher asks with the transcript, the coach with its normalized
+        # text, and the question is encoded and ranked once for both
+        key = normalize(question)
+        ranking = self._recent.get(key)
         if ranking is None:
             ranking = self._rank(question)
-            self._recent[question] = ranking
+            self._recent[key] = ranking
             while len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
         return ranking
