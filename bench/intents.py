@@ -22,6 +22,7 @@ from voicecoach.understanding.answers import answer_question  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
 from voicecoach.understanding.intents import DialogueContext  # noqa: E402
 from voicecoach.understanding.matcher import match_intent  # noqa: E402
+from voicecoach.understanding.semantic_safety import is_likely  # noqa: E402
 
 DEV_SET = REPO.parent / "shared" / "eval" / "commands-dev.yaml"
 PARAPHRASES = REPO / "bench" / "data" / "intents-paraphrases.yaml"
@@ -75,9 +76,10 @@ def held_out_tables(guide) -> None:
                         ("safety-near-misses-extra", "harder near-misses: reach the safety path (lower is better)")):
         cases = _cases(f"{name}.yaml")
         for half in HALVES:
-            chosen = [c for c in cases if c["split"] == half]
-            rows.append((label, half, sum(match_intent(c["text"], guide, context).name == "safety" for c in chosen),
-                         len(chosen)))
+            intents = [match_intent(c["text"], guide, context) for c in cases if c["split"] == half]
+            reached = [i for i in intents if i.name == "safety"]
+            asked = sum(i.slots.get("concern") == "meaning" and not is_likely(i.score) for i in reached)
+            rows.append((f"{label} [{asked} of them asked first]", half, len(reached), len(intents)))
     print("\n| set (written apart from the matcher) | half | count | of | share |\n|---|---|---|---|---|")
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
