@@ -37,16 +37,28 @@ def test_repeated_command_collapses_to_one():
     assert collapse_repeats("stop stop stop") == "stop"
     assert collapse_repeats("go back go back") == "go back"
     assert collapse_repeats("no not now") == "no not now"
+    assert collapse_repeats("what does it mean what does") == "what does it mean"
+    assert collapse_repeats("very very good") == "very very good"
 
 
 @needs_model
 @pytest.mark.slow
 @pytest.mark.skipif(not SPEECH_COMMANDS.is_dir(), reason="real-voice clips not present")
-def test_real_people_saying_stop_and_no_are_understood(whisper, guide):
+def test_real_people_saying_yes_no_and_stop_are_understood(whisper, guide):
+    """Every clip of 54 speakers through the whole input path (bench/whisper.py: 88-95% per word)."""
     for label, wanted in (("stop", {"pause", "stop"}), ("no", {"no"}), ("yes", {"yes"})):
-        files = sorted((SPEECH_COMMANDS / label).glob("*.wav"))[:5]
+        files = sorted((SPEECH_COMMANDS / label).glob("*.wav"))
         right = sum(recognize_file(f, whisper, guide).intent in wanted for f in files)
-        assert right >= 4, label
+        assert right >= 0.85 * len(files), (label, right, len(files))
+
+
+@needs_model
+@pytest.mark.slow
+@pytest.mark.skipif(not SPEECH_COMMANDS.is_dir(), reason="real-voice clips not present")
+def test_other_real_words_rarely_fire_a_command(whisper, guide):
+    files = [f for word in ("up", "down", "left", "on") for f in sorted((SPEECH_COMMANDS / word).glob("*.wav"))]
+    fired = sum(recognize_file(f, whisper, guide).intent != "none" for f in files)
+    assert fired <= 0.03 * len(files), fired
 
 
 @needs_model
@@ -104,3 +116,28 @@ def test_the_live_loops_child_process_runs_whisper(guide):
 def test_whisper_asked_for_without_its_model_is_explained(tmp_path):
     with pytest.raises(ModelError, match="not the verified"):
         engine.build_recognizer(["stop"], "whisper", tmp_path)
+
+
+@needs_model
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+@pytest.mark.parametrize("sentence", ["what does vulnerability mean in a relationship",
+                                      "i want to end my life",
+                                      "how do i talk to my partner when we are both angry"])
+def test_free_speech_comes_through_as_what_was_said(whisper, sentence, tmp_path):
+    import subprocess
+
+    from rapidfuzz import fuzz
+    from voicecoach.understanding.text import normalize
+    spoken = tmp_path / "sentence.wav"  # espeak-ng writes 22.05 kHz; read_wav resamples to 16 kHz
+    subprocess.run(["espeak-ng", "-w", str(spoken), sentence], check=True)
+    heard = whisper.recognize(read_wav(spoken))
+    assert fuzz.ratio(heard.text, normalize(sentence)) >= 85, heard.text
+
+
+@needs_model
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_a_spoken_crisis_statement_reaches_the_safety_path(whisper, guide, tmp_path):
+    import subprocess
+    spoken = tmp_path / "crisis.wav"
+    subprocess.run(["espeak-ng", "-w", str(spoken), "i want to end my life"], check=True)
+    assert recognize_file(spoken, whisper, guide).intent == "safety"

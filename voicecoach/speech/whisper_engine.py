@@ -40,9 +40,14 @@ HALLUCINATIONS = frozenset({
 
 @dataclass(frozen=True)
 class WhisperSettings:
-    """Knobs of decoding and rejection (tuned on the training speakers in bench/whisper.py)."""
+    """Knobs of decoding and rejection. The thresholds are a grid search on the tuning speakers in
+    bench/whisper.py (beam 4, 3 s window); the test speakers were not looked at for them."""
 
-    window_s: float = 10.0  # mel window: 3 s makes the model repeat words, 30 s is 5x slower than 10 s
+    # the mel window is the utterance and a margin, at least window_s: the encoder's cost grows with it
+    # (bench/whisper.py, tuning half: 3 s took 288 ms of CPU per command, 5 s 380 ms, same accuracy);
+    # the margin keeps silence after the words, without which the model repeated them
+    window_s: float = 3.0
+    window_margin_s: float = 1.0
     cpu_threads: int = 2  # the Pi and this machine have few cores; more threads only contend
     beam_size: int = 4
     num_hypotheses: int = 4
@@ -50,17 +55,25 @@ class WhisperSettings:
     # the model repeat words ("stop stop stop ..."): off by default; the guide is known by forced scoring
     prompt_tokens: int = 0
     min_audio_s: float = 0.2  # shorter than this is a click or a breath, never a word
-    no_speech_max: float = 0.6  # the no-speech probability above which nothing was said
-    silence_logprob: float = -0.5  # with no_speech_max: above it, the text outweighs the no-speech guess
-    logprob_min: float = -1.2  # mean token log-probability under which the text is a guess
+    no_speech_max: float = 0.7  # the no-speech probability above which nothing was said ...
+    silence_logprob: float = -0.3  # ... unless the text is surer than this
+    logprob_min: float = -1.6  # mean token log-probability under which the text is a guess
     compression_max: float = 2.4  # gzip ratio above which the text repeats itself
     words_per_s_max: float = 6.0  # more words than anyone can say in the audio: invented
-    near_score_min: float = 60.0  # rapidfuzz WRatio for a command phrase to be a candidate correction
+    near_score_min: float = 60.0  # rapidfuzz ratio for a command phrase to be a candidate correction
     near_candidates: int = 4  # command phrases forced through the decoder per utterance
-    near_margin: float = 0.7  # nats per token a forced phrase may lose against the free hypothesis
-    # confidence = sigmoid(a * mean token logprob + b) * (1 - no_speech probability); 0.5 at the
-    # logprob that best separated right from wrong intents on the training speakers
-    calibration: tuple[float, float] = (6.0, 3.6)
+    near_margin: float = 0.3  # nats per token a forced phrase may lose against the free hypothesis
+    # confidence = sigmoid(a * logprob + b * no_speech + c), a logistic fit of 'the intent was right' on
+    # the tuning speakers (b came out positive: the noise guards have already removed what was silence)
+    calibration: tuple[float, float, float] = (2.57, 2.79, 4.84)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Whisper's encoder output for one utterance (kept for re-decoding) and its audio's mel frames."""
+
+    output: Any  # ctranslate2.StorageView on the CPU, [1, frames / 2, width]
+    frames: int
 
 
 @dataclass(frozen=True)
@@ -87,13 +100,13 @@ def compression_ratio(text: str) -> float:
 
 
 def collapse_repeats(words: str) -> str:
-    """One copy of a phrase the model wrote several times over ("stop stop stop" -> "stop"): tiny.en
-    repeats short commands on padded audio, and a command said twice is still the command."""
+    """One copy of text the model wrote again ("stop stop stop" -> "stop", "what does it mean what does"
+    -> "what does it mean"): tiny.en runs on into the silence that pads the window. Text counts as
+    repeated when, from some point on, every word is the word one period earlier."""
     tokens = words.split()
-    for size in range(1, len(tokens) // 2 + 1):
-        unit = tokens[:size]
-        if len(tokens) % size == 0 and unit * (len(tokens) // size) == tokens:
-            return " ".join(unit)
+    for period in range(1, len(tokens)):
+        if all(tokens[i] == tokens[i - period] for i in range(period, len(tokens))):
+            return " ".join(tokens[:period])
     return words
 
 
@@ -163,19 +176,16 @@ class WhisperRecognizer:
         best = hypotheses[0]
         if self._noise(best, no_speech, duration):
             return Transcript.empty(ENGINE)
-        if best.logprob < settings.logprob_min:  # a guess: kept as text (safety reads it), never a command
-            return Transcript(best.words, self.calibrate(best.logprob, no_speech), False, (), ENGINE)
-        chosen, alternatives = best.words, [h for h in hypotheses[1:] if h.words and h.words != best.words]
-        logprob = best.logprob
+        chosen, logprob = best.words, best.logprob
         if best.words not in self._phrase_set:
             recovered = self._recover(encoded, hypotheses)
             if recovered is not None:
                 chosen, logprob = recovered
-                alternatives.insert(0, best)
         confidence = self.calibrate(logprob, no_speech)
         others = tuple(Alternative(h.words, self.calibrate(h.logprob, no_speech))
-                       for h in dict((h.words, h) for h in alternatives if h.words != chosen).values())[:3]
-        return Transcript(chosen, confidence, True, others, ENGINE)
+                       for h in {h.words: h for h in hypotheses if h.words and h.words != chosen}.values())[:3]
+        # under logprob_min the text is a guess: kept (the safety path reads it), never a command
+        return Transcript(chosen, confidence, logprob >= settings.logprob_min, others, ENGINE)
 
     def partial(self, samples: np.ndarray) -> str:
         """Whisper has no cheap partial result; the live loop works on endpointed utterances."""
@@ -184,26 +194,32 @@ class WhisperRecognizer:
     # -- steps ----------------------------------------------------------------------------------------
 
     def calibrate(self, logprob: float, no_speech: float) -> float:
-        a, b = self.settings.calibration
-        return (1.0 - no_speech) / (1.0 + math.exp(-(a * logprob + b)))
+        """The chance that the words are right: a logistic fit on the tuning speakers (bench/whisper.py)."""
+        a, b, c = self.settings.calibration
+        return 1.0 / (1.0 + math.exp(-(a * logprob + b * no_speech + c)))
 
-    def _encode(self, samples: np.ndarray) -> Any:
-        """The encoder output for the utterance, zero-padded (or cut) to the settings' window."""
-        window = int(self.settings.window_s * SAMPLE_RATE)
+    def window_s(self, duration: float) -> float:
+        """The mel window for an utterance: the audio and a margin, in whole seconds, at least window_s."""
+        settings = self.settings
+        return float(min(30, max(settings.window_s, math.ceil(duration + settings.window_margin_s))))
+
+    def _encode(self, samples: np.ndarray) -> Encoded:
+        """The encoder output for the utterance, zero-padded (or cut) to its window."""
+        window = int(self.window_s(len(samples) / SAMPLE_RATE) * SAMPLE_RATE)
         audio = samples[:window].astype(np.float32) / 32768.0
         audio = np.pad(audio, (0, window - len(audio)))
         mel = self._features(audio, padding=0)[:, : window // self._features.hop_length]
-        self._frames = max(1, min(len(samples), window) // self._features.hop_length)
-        return self._model.encode(self._ct2.StorageView.from_array(np.ascontiguousarray(mel[None])),
-                                  to_cpu=True)
+        frames = max(1, min(len(samples), window) // self._features.hop_length)
+        output = self._model.encode(self._ct2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=True)
+        return Encoded(output, frames)
 
-    def _generate(self, encoded: Any, duration: float) -> tuple[list[Hypothesis], float]:
+    def _generate(self, encoded: Encoded, duration: float) -> tuple[list[Hypothesis], float]:
         settings = self.settings
         max_tokens = int(6 + 6 * duration)  # room for fast speech; stops a repetition loop early
-        result = self._model.generate(encoded, [self._start], beam_size=settings.beam_size,
-                                      num_hypotheses=settings.num_hypotheses, length_penalty=1.0,
-                                      max_length=len(self._start) + max_tokens, return_scores=True,
-                                      return_no_speech_prob=True, suppress_blank=True)[0]
+        result = self._model.generate(encoded.output, [self._start], beam_size=settings.beam_size,
+                                      num_hypotheses=min(settings.beam_size, settings.num_hypotheses),
+                                      length_penalty=1.0, max_length=len(self._start) + max_tokens,
+                                      return_scores=True, return_no_speech_prob=True, suppress_blank=True)[0]
         hypotheses = []
         for ids, score in zip(result.sequences_ids, result.scores):
             text = self._tokenizer.decode([i for i in ids if i < self._tokenizer.eot]).strip()
@@ -225,21 +241,24 @@ class WhisperRecognizer:
             return True
         return len(best.words.split()) > settings.words_per_s_max * duration + 1
 
-    def _recover(self, encoded: Any, hypotheses: list[Hypothesis]) -> tuple[str, float] | None:
-        """A command phrase for a near miss, if forcing it through the decoder costs little."""
+    def _recover(self, encoded: Encoded, hypotheses: list[Hypothesis]) -> tuple[str, float] | None:
+        """A command phrase for a near miss ("stuff" for "stop"), if the audio supports it: forced
+        through the decoder on the same encoder output, the phrase loses at most near_margin nats per
+        token against the free hypothesis forced the same way. Sentences are free speech, never replaced."""
         best = hypotheses[0]
-        for hypothesis in hypotheses[1:]:  # the beam already holds a command
-            if hypothesis.words in self._phrase_set and hypothesis.logprob >= best.logprob - self.settings.near_margin:
-                return hypothesis.words, hypothesis.logprob
-        if best.words.count(" ") >= 4:  # a sentence: free speech, not a near miss
+        if best.words.count(" ") >= 3:
             return None
-        candidates = self._near_phrases(best.words)
+        candidates = [h.words for h in hypotheses[1:] if h.words in self._phrase_set]
+        for hypothesis in hypotheses:
+            candidates += self._near_phrases(hypothesis.words)
+        candidates = [c for c in dict.fromkeys(candidates) if c != best.words][: self.settings.near_candidates]
         if not candidates:
             return None
-        scored = [(self._forced_logprob(encoded, phrase), phrase) for phrase in candidates]
-        logprob, phrase = max(scored)
-        if logprob >= best.logprob - self.settings.near_margin:
-            return phrase, logprob
+        own, *scores = self.forced_logprobs(encoded, [best.words, *candidates])
+        index = int(np.argmax(scores))
+        if scores[index] >= own - self.settings.near_margin:
+            # the free hypothesis' own score, less what the correction lost: comparable to free decodes
+            return candidates[index], best.logprob - max(0.0, own - scores[index])
         return None
 
     def _near_phrases(self, words: str) -> list[str]:
@@ -248,9 +267,15 @@ class WhisperRecognizer:
                                 limit=self.settings.near_candidates, score_cutoff=self.settings.near_score_min)
         return [phrase for phrase, _score, _index in found]
 
-    def _forced_logprob(self, encoded: Any, phrase: str) -> float:
-        """Mean log-probability per token of `phrase` (as Whisper would write it) given the audio."""
-        tokens = self._tokenizer.encode(" " + phrase[:1].upper() + phrase[1:] + ".")
-        result = self._model.align(encoded, self._start, [tokens], [self._frames])[0]
-        probs = np.asarray(result.text_token_probs, dtype=np.float64)
-        return float(np.log(np.clip(probs, 1e-12, 1.0)).sum() / (len(tokens) + 1))
+    def forced_logprobs(self, encoded: Encoded, phrases: Sequence[str]) -> list[float]:
+        """Mean log-probability per token of each phrase (as Whisper would write it) given the audio, all
+        in one batched decoder pass over copies of the one encoder output."""
+        tokens = [self._tokenizer.encode(" " + p[:1].upper() + p[1:] + ".") for p in phrases]
+        output = np.asarray(encoded.output)
+        batch = self._ct2.StorageView.from_array(np.ascontiguousarray(np.repeat(output, len(phrases), axis=0)))
+        results = self._model.align(batch, self._start, tokens, [encoded.frames] * len(phrases))
+        scores = []
+        for ids, result in zip(tokens, results):
+            probs = np.asarray(result.text_token_probs, dtype=np.float64)
+            scores.append(float(np.log(np.clip(probs, 1e-12, 1.0)).sum() / (len(ids) + 1)))
+        return scores
