@@ -113,10 +113,16 @@ def peak_rss_mb() -> float:
 
 
 def first_audio(synthesizer, sentences: list[str]) -> list[float]:
+    """Seconds until each sentence's first audio is ready: its first clause when the synthesizer streams
+    long sentences clause by clause (as SoundDeviceSpeaker plays a reply's first sentence), else all of it."""
     times = []
     for sentence in sentences:
         began = time.perf_counter()
-        synthesizer.synthesize(sentence)
+        parts = getattr(synthesizer, "synthesize_parts", None)
+        if parts is not None:
+            next(iter(parts(sentence)))
+        else:
+            synthesizer.synthesize(sentence)
         times.append(time.perf_counter() - began)
     return times
 
@@ -186,6 +192,7 @@ def main() -> int:
     parser.add_argument("--wer", action="store_true", help="also transcribe with Whisper tiny.en")
     parser.add_argument("--wer-sentences", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=1, help="passes over the first-audio sentences")
+    parser.add_argument("--first-audio-only", action="store_true", help="stop after the first-audio table")
     args = parser.parse_args()
     if args.calibrate:
         calibrate()
@@ -211,6 +218,8 @@ def main() -> int:
         results[name] = times
         print(f"{name:<10} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
     print(f"ratio piper/espeak median: {statistics.median(results['piper']) / statistics.median(results['espeak-ng']):.1f}")
+    if args.first_audio_only:
+        return 0
 
     sentences = pace_sentences()
     print(f"\npace heard, Piper ({len(sentences)} guide sentences from steps 6-10, "
@@ -236,6 +245,7 @@ def main() -> int:
             for ref, hyp in zip(chosen, heard):
                 if _words(ref) != _words(hyp):
                     print(f"    {ref!r}\n      -> {hyp!r}")
+        print(f"\nmemory with Piper, espeak-ng and Whisper tiny.en loaded: {rss_mb():.0f} MB, peak {peak_rss_mb():.0f} MB")
     return 0
 
 

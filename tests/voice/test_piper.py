@@ -161,6 +161,42 @@ def test_piper_speech_plays_through_the_test_sink(pulse, piper, tmp_path):
     assert expected - 0.6 < last - first <= expected + 0.1
 
 
+@pytest.mark.audio
+def test_a_long_first_sentence_starts_with_its_first_clause_and_plays_whole(pulse, piper, tmp_path):
+    from voicecoach.voice.clip import read_wav
+    from voicecoach.voice.piper_engine import clause_pieces
+    from voicecoach.voice.playback import SoundDeviceSpeaker
+
+    sentence = split_sentences(PARAGRAPH)[2]
+    assert len(clause_pieces(sentence)) == 2
+    expected = sum(clip.duration for clip in piper.synthesize_parts(sentence))
+    with SoundDeviceSpeaker(piper) as speaker:
+        assert speaker.warm_up()
+        underruns = speaker.underruns
+        recording = pulse.start_recording(tmp_path / "heard.wav")
+        time.sleep(0.3)
+        result = speaker.speak(sentence)
+        time.sleep(0.3)
+        heard = read_wav(recording.stop())
+        assert result.completed and result.sentences_spoken == 1
+        assert result.ended_at - result.started_at == pytest.approx(expected, abs=0.15)
+        underran = speaker.underruns != underruns
+    if not underran:
+        first, last = loud_span(heard.samples, heard.sample_rate)
+        assert expected - 0.6 < last - first <= expected + 0.1
+
+
+def test_only_long_sentences_are_split_at_clauses():
+    from voicecoach.voice.piper_engine import clause_pieces
+
+    assert clause_pieces("Find a quiet place, where you can talk.") == ["Find a quiet place, where you can talk."]
+    long = ("When a conversation gets hard, slow down before you answer, notice your breathing, and say what "
+            "you heard in your own words.")
+    assert clause_pieces(long) == ["When a conversation gets hard,", "slow down before you answer,",
+                                   "notice your breathing, and say what you heard in your own words."]
+    assert " ".join(clause_pieces(long)) == long
+
+
 @pytest.mark.parametrize("written, said", [
     ("It costs $500.", "It costs five hundred dollars."),
     ("$1,250.50 or $1", "one thousand two hundred fifty dollars and fifty cents or one dollar"),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import yaml
@@ -35,6 +37,37 @@ WARM_UP_TEXT = "Hello."
 _NOT_PHONEMES = frozenset(" ˈˌː.,;:!?—–-'\"()")  # stress, length and punctuation marks
 PRIOR_WORDS = 4  # a short text's density leans towards the voice's average by this many words
 MAX_DENSITY_FACTOR = 1.3
+
+
+LONG_SENTENCE_WORDS = 14  # longer sentences are synthesised clause by clause when streamed
+MIN_CLAUSE_WORDS = 5
+CLAUSE_PAUSE_SECONDS = 0.15
+_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+")
+
+
+def clause_pieces(sentence: str) -> list[str]:
+    """`sentence` split after commas, semicolons, colons and dashes into pieces of at least
+    MIN_CLAUSE_WORDS words; a sentence of up to LONG_SENTENCE_WORDS words stays whole."""
+    if len(sentence.split()) <= LONG_SENTENCE_WORDS:
+        return [sentence]
+    pieces: list[str] = []
+    for clause in _CLAUSE_END.split(sentence.strip()):
+        if pieces and len(pieces[-1].split()) < MIN_CLAUSE_WORDS:
+            pieces[-1] = f"{pieces[-1]} {clause}"
+        else:
+            pieces.append(clause)
+    if len(pieces) > 1 and len(pieces[-1].split()) < MIN_CLAUSE_WORDS:
+        pieces[-2:] = [f"{pieces[-2]} {pieces[-1]}"]
+    return pieces
+
+
+def _trim_tail(clip: AudioClip, keep_seconds: float, threshold: int = 300) -> AudioClip:
+    """`clip` with its trailing quiet shortened to `keep_seconds`."""
+    loud = np.flatnonzero(np.abs(clip.samples.astype(np.int32)) > threshold)
+    if not len(loud):
+        return clip
+    end = min(len(clip.samples), int(loud[-1]) + 1 + round(keep_seconds * clip.sample_rate))
+    return AudioClip(clip.samples[:end], clip.sample_rate)
 
 
 def phoneme_density(pieces: list[list[str]], words: int, spec: "PiperVoiceSpec") -> float:
@@ -175,6 +208,14 @@ class PiperSynthesizer:
             return AudioClip.silence(0, self.sample_rate)
         audio = np.concatenate(parts) * (self.spec.gain * self.settings.volume)
         return AudioClip(np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16), self.sample_rate)
+
+    def synthesize_parts(self, text: str, rate: int | None = None) -> Iterator[AudioClip]:
+        """The same speech as synthesize(), an over-long sentence clause by clause (so its first audio
+        is ready sooner); the pause after a clause is cut to CLAUSE_PAUSE_SECONDS."""
+        pieces = clause_pieces(text)
+        for number, piece in enumerate(pieces):
+            clip = self.synthesize(piece, rate)
+            yield clip if number == len(pieces) - 1 else _trim_tail(clip, CLAUSE_PAUSE_SECONDS)
 
     def voices(self) -> tuple[VoiceInfo, ...]:
         return (VoiceInfo(self.spec.id, self.name, (self.spec.language.lower(),)),)

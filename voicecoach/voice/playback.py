@@ -41,6 +41,7 @@ class _Chunk:
     position: int = 0
     first_due: float | None = None
     end_due: float | None = None
+    complete: bool = True  # False while the rest of the sentence is still being synthesized
 
 
 class SoundDeviceSpeaker(BaseSpeaker):
@@ -170,6 +171,8 @@ class SoundDeviceSpeaker(BaseSpeaker):
                 chunk.position += count
                 filled += count
                 if chunk.position >= len(chunk.samples):
+                    if not chunk.complete:  # the sentence's next clause is on its way
+                        break
                     chunk.end_due = due + filled / self.sample_rate
                     self._queue.popleft()
                     self._wake.notify_all()
@@ -254,9 +257,34 @@ class SoundDeviceSpeaker(BaseSpeaker):
                     chunks[chunks.index(waiting)] = replacement
 
     def _render(self, index: int, sentence: str) -> _Chunk:
+        """A sentence's audio. The first sentence of an utterance, from a synthesizer that offers
+        `synthesize_parts` (Piper), starts with its first clause; the rest is appended as it is ready."""
         rate = self.rate
-        clip = self.synthesizer.synthesize(sentence, rate=rate).resampled(self.sample_rate)
-        return _Chunk(index, np.asarray(clip.samples), rate)
+        streamed = getattr(self.synthesizer, "synthesize_parts", None) if index == 0 else None
+        if streamed is None:
+            clip = self.synthesizer.synthesize(sentence, rate=rate).resampled(self.sample_rate)
+            return _Chunk(index, np.asarray(clip.samples), rate)
+        parts = iter(streamed(sentence, rate))
+        first = next(parts).resampled(self.sample_rate)
+        chunk = _Chunk(index, np.asarray(first.samples), rate, complete=False)
+        threading.Thread(target=self._extend, args=(chunk, parts), name="voicecoach-clauses", daemon=True).start()
+        return chunk
+
+    def _extend(self, chunk: _Chunk, parts) -> None:
+        """Append the remaining clauses to `chunk`, then mark it complete (also on stop or failure)."""
+        try:
+            for clip in parts:
+                if self._stop_event.is_set():
+                    break
+                samples = np.asarray(clip.resampled(self.sample_rate).samples)
+                with self._lock:
+                    chunk.samples = np.concatenate([chunk.samples, samples])
+        except Exception:  # the speech so far still plays; the sentence just ends early
+            log.exception("synthesizing the rest of a sentence failed")
+        finally:
+            with self._wake:
+                chunk.complete = True
+                self._wake.notify_all()
 
     def _wait_for_callback(self) -> None:
         """Wait (holding the condition) for the callback's next news; a device gone quiet is lost."""
