@@ -46,10 +46,10 @@ def test_examples_cover_every_command_and_both_non_command_classes() -> None:
 
 @needs_encoder
 @pytest.mark.parametrize("text, intent", [
-    ("right i reckon we can head on to what follows", "next"),
+    ("alright i understood that one so on to the step after", "next"),
     ("could you take me back to the bit you did just before", "previous"),
-    ("give me the one line version of this", "summary"),
-    ("would you mind speaking a little more slowly", "slower"),
+    ("what is the gist of what you just said", "summary"),
+    ("can you talk a little bit more slowly for me please", "slower"),
     ("i would like you to stop talking for a little while", "pause"),
 ])
 def test_commands_in_words_the_catalog_lacks_are_understood(guide, text, intent) -> None:
@@ -76,9 +76,15 @@ def test_a_question_about_the_guide_is_not_taken_as_a_command(guide) -> None:
 
 @needs_encoder
 def test_yes_and_no_by_meaning_only_answer_a_pending_question(guide) -> None:
-    text = "yeah go for it that'd be lovely"
+    text = "yes i would like that very much"
     assert match_intent(text, guide, DialogueContext(awaiting_confirmation=True)).name == "yes"
     assert match_intent(text, guide, DialogueContext()).name == "none"
+
+
+@needs_encoder
+def test_a_command_word_with_a_foreign_object_is_no_command(guide) -> None:
+    for text in ("could you summarise the football results for me", "give me an example for my maths homework"):
+        assert match_intent(text, guide, DialogueContext(step=4)).name == "none", text
 
 
 @needs_encoder

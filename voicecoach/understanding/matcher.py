@@ -22,7 +22,7 @@ from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety import find_concern
-from voicecoach.understanding.semantic_commands import Guess, semantic_guess
+from voicecoach.understanding.semantic_commands import Guess, semantic_guess, unknown_words
 from voicecoach.understanding.semantic_safety import semantic_concern
 from voicecoach.understanding.text import normalize, tokenize
 
@@ -37,6 +37,9 @@ PERSONAL_WORDS = frozenset("i i'm i've my me we we're our us partner".split())
 STEP_WORDS = frozenset({"step", "number"})
 MAX_TOPIC_WORDS = 6
 DISTRESS_PROBABILITY = 0.5
+# Commands about something: by meaning, every word must be one commands use ("summarize the news" is not for us);
+# the others may hold one word of their own ("stop talking for a little while").
+ABOUT_SOMETHING = frozenset({"summary", "example", "more", "explain", "overview", "help"})
 MAX_FILLER_SPAN_WORDS = 16
 MIN_QUESTION_WORDS = 2  # "what time is it" shares one word with the guide; that is not a question for it
 
@@ -48,6 +51,7 @@ class _GuideTerms:
     concept_by_name: dict[str, str]  # normalised name -> concept id
     step_by_title: dict[str, int]
     names: tuple[str, ...]
+    vocabulary: frozenset[str]  # every word of the names
 
 
 def _guide_terms(guide: Guide) -> _GuideTerms:
@@ -56,7 +60,8 @@ def _guide_terms(guide: Guide) -> _GuideTerms:
         for name in concept.names:
             concept_by_name.setdefault(normalize(name), concept.id)
     step_by_title = {normalize(step.title): step.number for step in guide.steps}
-    return _GuideTerms(concept_by_name, step_by_title, tuple(topic_names(guide)))
+    names = tuple(topic_names(guide))
+    return _GuideTerms(concept_by_name, step_by_title, names, frozenset(w for n in names for w in n.split()))
 
 
 guide_terms = per_guide(_guide_terms)
@@ -119,7 +124,7 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
         if intent is not None:
             return intent
     intent = _match_within_fillers(variants[-1], guide, context, compiled, text)
-    if intent is not None and not _sounds_like_distress(variants[-1]):
+    if intent is not None and not _sounds_like_distress(text):
         return intent
     similarity = semantic_concern(text)
     if similarity is not None:
@@ -130,10 +135,10 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     return _match_question(words, guide, text)
 
 
-def _sounds_like_distress(words: list[str]) -> bool:
+def _sounds_like_distress(text: str) -> bool:
     """Whether a sentence holding a command's words ("i just want it to stop") is nearest to distress by meaning:
     then it is no command, and goes on to safety by meaning and the question path."""
-    guess = semantic_guess(" ".join(words))
+    guess = semantic_guess(text)
     return guess is not None and guess.intent == "distress" and guess.probability >= DISTRESS_PROBABILITY
 
 
@@ -141,11 +146,14 @@ def match_by_meaning(words: list[str], guide: Guide, context: DialogueContext, t
                      guess: Guess | None = None) -> Intent | None:
     """A command recognised by meaning (semantic_commands), with its slots read from the words; None when the
     layer is not sure, the intent needs a slot the words do not give, or a yes/no answers no question."""
-    guess = guess or semantic_guess(" ".join(words))
+    guess = guess or semantic_guess(text)  # the words as heard: their vector is cached from safety by meaning
     if guess is None or not guess.is_command():
         return None
     score = round(guess.probability, 3)
     if guess.intent in ("yes", "no") and not context.awaiting_confirmation:
+        return None
+    unknown = [w for w in unknown_words(text) if w not in guide_terms(guide).vocabulary]
+    if len(unknown) > (0 if guess.intent in ABOUT_SOMETHING else 1):
         return None
     if guess.intent == "goto_step":
         slots = _step_slot_anywhere(words, guide)
