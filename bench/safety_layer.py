@@ -3,7 +3,7 @@ only (the tuning halves and the training files; the benchmark's test halves neve
 threshold: the share of held-out danger examples it catches, alone and together with the patterns, and
 the share of held-out harmless look-alikes it fires on. Prints a table.
 
-    .venv/bin/python bench/safety_layer.py
+    .venv/bin/python bench/safety_layer.py [RIDGE]
 """
 
 from __future__ import annotations
@@ -31,20 +31,17 @@ def main() -> None:
     rng = np.random.default_rng(7)
     folds = {kind: rng.permutation(len(texts[kind])) % FOLDS for kind in ("danger", "harmless")}
     by_rule = {kind: np.array([find_concern(t) is not None for t in texts[kind]]) for kind in ("danger", "harmless")}
+    l2 = float(sys.argv[1]) if len(sys.argv) > 1 else semantic_safety.L2
     held_out = {kind: np.zeros(len(texts[kind])) for kind in ("danger", "harmless")}
-    w = semantic_safety.WEIGHTS
     for fold in range(FOLDS):
         train = {kind: vectors[kind][folds[kind] != fold] for kind in ("danger", "harmless")}
-        matrix = np.vstack([train["danger"], train["harmless"], vectors["commands"]])
-        labels = np.r_[np.ones(len(train["danger"])), np.zeros(len(train["harmless"]) + len(vectors["commands"]))]
-        weights = np.r_[np.full(len(train["danger"]), w["danger"]), np.full(len(train["harmless"]), w["harmless"]),
-                        np.full(len(vectors["commands"]), w["commands"])]
-        layer = semantic_safety.train_logistic(matrix, labels, weights, semantic_safety.L2)
+        layer = semantic_safety.fit_layer(train["danger"], train["harmless"], vectors["commands"], l2)
         for kind in ("danger", "harmless"):
             chosen = folds[kind] == fold
             held_out[kind][chosen] = layer.probability(vectors[kind][chosen])
     print(f"{len(texts['danger'])} danger and {len(texts['harmless'])} harmless examples, "
-          f"{len(texts['commands'])} command phrasings always in training; {FOLDS}-fold")
+          f"{len(texts['commands'])} commands, everyday speech and faq questions always in training; "
+          f"{FOLDS}-fold, ridge {l2}")
     print(f"patterns alone: danger caught {by_rule['danger'].mean():.1%}, harmless fired {by_rule['harmless'].mean():.1%}"
           " (the patterns were written on these examples: optimistic)")
     print("\n| threshold | danger caught (layer) | with patterns | harmless fired (layer) | with patterns |")

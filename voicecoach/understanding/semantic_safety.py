@@ -35,17 +35,40 @@ MIN_WORDS = 3  # "stop", "go back" and other short commands never reach it
 # catalog less (it is many and far from danger).
 WEIGHTS = {"danger": 1.0, "harmless": 2.0, "commands": 0.5}
 L2 = 0.1  # ridge penalty on the weights (not the bias)
+NEIGHBOURS = 3  # closest examples of each kind averaged into the neighbour features
 EXAMPLE_FILES = ("safety_examples.yaml", "safety_training_danger.yaml", "safety_training_harmless.yaml")
-LAYER_VERSION = "logistic-v1"
+COMMAND_EXAMPLES = "semantic_commands.yaml"
+LAYER_VERSION = "logistic-neighbours-v2"
 
 
 @dataclass(frozen=True)
 class Layer:
-    weights: np.ndarray  # (d,)
+    """Logistic weights over the sentence vector and two neighbour features (closeness to the nearest
+    examples of danger and of harmless talk), with the examples those features are measured against."""
+
+    weights: np.ndarray  # (d + 2,)
     bias: float
+    danger: np.ndarray  # (n, d) unit rows
+    harmless: np.ndarray  # (m, d) unit rows: look-alikes, commands, everyday speech, faq questions
 
     def probability(self, vectors: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(vectors @ self.weights + self.bias)))
+        features = with_neighbours(vectors, self.danger, self.harmless)
+        return 1.0 / (1.0 + np.exp(-(features @ self.weights + self.bias)))
+
+
+def with_neighbours(vectors: np.ndarray, danger: np.ndarray, harmless: np.ndarray,
+                    own: tuple[str, np.ndarray] | None = None) -> np.ndarray:
+    """The vectors with two columns more: the mean cosine to their NEIGHBOURS closest danger examples and
+    to their closest harmless ones. `own` = (kind, row of each vector in that kind's examples) leaves a
+    training example out of its own neighbours."""
+    columns = []
+    for kind, examples in (("danger", danger), ("harmless", harmless)):
+        similarity = vectors @ examples.T
+        if own is not None and own[0] == kind:
+            similarity[np.arange(len(vectors)), own[1]] = -1.0
+        k = min(NEIGHBOURS, examples.shape[0])
+        columns.append(np.sort(similarity, axis=1)[:, -k:].mean(axis=1))
+    return np.hstack([vectors, np.stack(columns, axis=1)])
 
 
 def semantic_concern(text: str) -> float | None:
@@ -75,7 +98,30 @@ def example_texts() -> dict[str, list[str]]:
         data = yaml.safe_load(folder.joinpath(name).read_text("utf-8")) or {}
         for kind, key in (("danger", "danger"), ("harmless", "not_danger"), ("harmless", "harmless")):
             texts[kind] += [str(t) for t in _flatten(data.get(key))]
-    return texts
+    # The command layer's examples: its distress class is danger; everyday speech, questions and its
+    # phrasings of commands are not. The bundled guides' faq questions are questions, never danger.
+    if folder.joinpath(COMMAND_EXAMPLES).is_file():
+        data = yaml.safe_load(folder.joinpath(COMMAND_EXAMPLES).read_text("utf-8")) or {}
+        texts["danger"] += [str(t) for t in _flatten(data.get("distress"))]
+        texts["commands"] += [str(t) for key in ("none", "question", "intents") for t in _flatten(data.get(key))]
+    texts["commands"] += _bundled_faq_questions()
+    return {kind: list(dict.fromkeys(items)) for kind, items in texts.items()}
+
+
+def _bundled_faq_questions() -> list[str]:
+    from voicecoach.guide.library import bundled_content_dir
+    from voicecoach.guide.loader import load_guide
+    from voicecoach.errors import VoicecoachError
+
+    questions: list[str] = []
+    folder = bundled_content_dir()
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            guide = load_guide(path)
+        except VoicecoachError:
+            continue
+        questions += [faq.question for step in guide.steps for faq in step.faq]
+    return questions
 
 
 def _flatten(value) -> list:
@@ -93,25 +139,34 @@ def trained_layer() -> Layer | None:
     vectors = {kind: semantic.example_vectors(f"safety-{kind}", items) for kind, items in texts.items()}
     if any(v is None for v in vectors.values()):
         return None
-    key = hashlib.sha256("\n".join([LAYER_VERSION, repr(WEIGHTS), repr(L2),
+    danger, harmless = vectors["danger"], np.vstack([vectors["harmless"], vectors["commands"]])
+    key = hashlib.sha256("\n".join([LAYER_VERSION, repr(WEIGHTS), repr(L2), repr(NEIGHBOURS),
                                     *(t for kind in sorted(texts) for t in texts[kind])]).encode()).hexdigest()[:16]
     cached = semantic.load_array(f"safety-layer-{key}")
-    if cached is not None and cached.ndim == 1:
-        return Layer(cached[:-1], float(cached[-1]))
+    if cached is not None and cached.shape == (danger.shape[1] + 3,):
+        return Layer(cached[:-1], float(cached[-1]), danger, harmless)
     log.info("training the semantic safety layer once (cached)")
-    matrix = np.vstack([vectors["danger"], vectors["harmless"], vectors["commands"]])
-    labels = np.r_[np.ones(len(vectors["danger"])), np.zeros(len(vectors["harmless"]) + len(vectors["commands"]))]
-    weights = np.r_[np.full(len(vectors["danger"]), WEIGHTS["danger"]),
-                    np.full(len(vectors["harmless"]), WEIGHTS["harmless"]),
-                    np.full(len(vectors["commands"]), WEIGHTS["commands"])]
-    layer = train_logistic(matrix, labels, weights, L2)
+    layer = fit_layer(danger, vectors["harmless"], vectors["commands"], L2)
     semantic.save_array(f"safety-layer-{key}", np.r_[layer.weights, layer.bias])
     return layer
 
 
+def fit_layer(danger: np.ndarray, harmless: np.ndarray, commands: np.ndarray, l2: float) -> Layer:
+    """Train on danger against harmless look-alikes and commands, each example's neighbour features
+    measured without itself."""
+    references = np.vstack([harmless, commands])
+    rows = (with_neighbours(danger, danger, references, ("danger", np.arange(len(danger)))),
+            with_neighbours(references, danger, references, ("harmless", np.arange(len(references)))))
+    labels = np.r_[np.ones(len(danger)), np.zeros(len(references))]
+    weights = np.r_[np.full(len(danger), WEIGHTS["danger"]), np.full(len(harmless), WEIGHTS["harmless"]),
+                    np.full(len(commands), WEIGHTS["commands"])]
+    fitted = train_logistic(np.vstack(rows), labels, weights, l2)
+    return Layer(fitted[:-1], float(fitted[-1]), danger, references)
+
+
 def train_logistic(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, l2: float,
-                   iterations: int = 30) -> Layer:
-    """Weighted, ridge-penalised logistic regression by Newton's method (converges in about ten steps)."""
+                   iterations: int = 30) -> np.ndarray:
+    """Weighted, ridge-penalised logistic regression by Newton's method: the weights, then the bias."""
     features = np.hstack([matrix, np.ones((len(matrix), 1))])
     beta = np.zeros(features.shape[1])
     penalty = l2 * np.eye(features.shape[1])
@@ -124,4 +179,4 @@ def train_logistic(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, 
         beta -= step
         if np.abs(step).max() < 1e-6:
             break
-    return Layer(beta[:-1].copy(), float(beta[-1]))
+    return beta
