@@ -22,7 +22,7 @@ from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety import find_concern
-from voicecoach.understanding.semantic_commands import Guess, semantic_guess, unknown_words
+from voicecoach.understanding.semantic_commands import Guess, is_everyday_talk, semantic_guess, unknown_words
 from voicecoach.understanding.semantic_safety import semantic_concern
 from voicecoach.understanding.text import normalize, tokenize
 
@@ -442,7 +442,7 @@ def _match_question(words: list[str], guide: Guide, text: str) -> Intent:
     if not (asks and len(words) >= 3) and not personal:
         return Intent.none(text)
     index = guide_index(guide)
-    if index.content_word_count(text) < MIN_QUESTION_WORDS:
+    if index.content_word_count(text) < MIN_QUESTION_WORDS or is_everyday_talk(text):
         return Intent.none(text)
     passage, score = index.search(text)
     needed = FOUND_THRESHOLD if asks else 0.75
