@@ -29,16 +29,15 @@ from voicecoach.voice.synthesizer import VoiceInfo, VoiceSettings
 log = logging.getLogger(__name__)
 
 _DATA = Path(__file__).with_name("voices.yaml")
-# One intra-op thread gave the first sentence fastest on 2 shared cores (0.12 s against 0.31 s with
-# onnxruntime's default, which also doubled the real-time factor); see bench/voice.py.
+# One intra-op thread gives the first sentence fastest on 2 shared cores: 0.12 s against 0.31 s with
+# onnxruntime's default on an idle machine (issue 14), 0.19-0.73 s against 0.26-1.17 s with 2 threads or the
+# default under other agents' load (2026-12-02). More threads only compete with the audio callback.
 DEFAULT_THREADS = 1
 CHUNK_GAP_SECONDS = 0.12  # between the pieces Piper's own phonemizer splits a text into
 WARM_UP_TEXT = "Hello."
 _NOT_PHONEMES = frozenset(" ˈˌː.,;:!?—–-'\"()")  # stress, length and punctuation marks
 PRIOR_WORDS = 4  # a short text's density leans towards the voice's average by this many words
 MAX_DENSITY_FACTOR = 1.3
-
-
 LONG_SENTENCE_WORDS = 14  # longer sentences are synthesised clause by clause when streamed
 MIN_CLAUSE_WORDS = 5
 CLAUSE_PAUSE_SECONDS = 0.15
