@@ -336,7 +336,8 @@ class LiveRun:
     cpu_s: float  # as of the last sample
 
 
-def run_live(wav: Path, work: Path, guide: Path = GUIDE, timeout_s: float = 3600) -> LiveRun:
+def run_live(wav: Path, work: Path, guide: Path = GUIDE, timeout_s: float = 3600,
+             engine: str = "auto") -> LiveRun:
     """`voicecoach run --input WAV --fresh` as fast as it goes, RSS sampled every second."""
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "VOICECOACH_STATE_DIR": str(work / "state"), "PULSE_SERVER": "unix:/nonexistent"}
@@ -346,7 +347,8 @@ def run_live(wav: Path, work: Path, guide: Path = GUIDE, timeout_s: float = 3600
     with out_path.open("w") as out, err_path.open("w") as err:
         started = time.monotonic()
         process = subprocess.Popen([sys.executable, "-m", "voicecoach", "run", "--input", str(wav),
-                                    "--guide", str(guide), "--fresh"], stdout=out, stderr=err, env=env, cwd=REPO)
+                                    "--guide", str(guide), "--fresh", "--engine", engine],
+                                   stdout=out, stderr=err, env=env, cwd=REPO)
         try:
             while process.poll() is None:
                 try:
@@ -441,10 +443,11 @@ def memory_figures(samples: tuple[tuple[float, int], ...], wall_s: float) -> Mem
     return Memory(warm, mid, end, max(kib for _, kib in samples))
 
 
-def soak(minutes: float, work: Path, cache: Path = DEFAULT_CACHE, seed: int = 1) -> SoakResult:
-    """Build (or reuse) the recording, run the live loop on it, and score the run."""
+def soak(minutes: float, work: Path, cache: Path = DEFAULT_CACHE, seed: int = 1,
+         engine: str = "auto") -> SoakResult:
+    """Build (or reuse) the recording, run the live loop on it with `engine`, and score the run."""
     wav, plan = build_soak(minutes, cache, seed)
-    run = run_live(wav, work)
+    run = run_live(wav, work, engine=engine)
     turns = parse_turns(run.stdout)
     stops = [t.at for t in turns if t.intent == "stop" and not t.ignored]
     return SoakResult(plan[-1].end, run.wall_s, run.cpu_s, run.returncode, run.stderr, score_turns(plan, turns),
@@ -507,11 +510,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where the recording is kept")
+    parser.add_argument("--engine", default="auto", help="the recognizer (auto|whisper|vosk|pocketsphinx)")
     args = parser.parse_args()
     started = time.monotonic()
     wav, plan = build_soak(args.minutes, args.cache, args.seed)
     print(f"recording: {wav} ({plan[-1].end / 60:.1f} min, ready in {time.monotonic() - started:.0f} s)")
-    result = soak(args.minutes, Path(tempfile.mkdtemp(prefix="voicecoach-soak-run-")), args.cache, args.seed)
+    result = soak(args.minutes, Path(tempfile.mkdtemp(prefix="voicecoach-soak-run-")), args.cache, args.seed,
+                  args.engine)
     print_report(result)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from voicecoach.audio.events import DeviceEvent
 from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
@@ -62,6 +63,7 @@ class PlaybackClock(Protocol):
 
 RECENT_TURNS = 200
 ECHO_TAIL_S = 0.5  # after our voice stops, a little of it is still on its way to the microphone
+WAKE_MIN_SIMILARITY = 80  # rapidfuzz ratio of the first words to the wake phrase ("he coach" is 94)
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,9 @@ class Session:
         if not self._wake_words:
             return heard, ""
         words = tokenize(heard.text)
-        if words[: len(self._wake_words)] != self._wake_words:
+        said = " ".join(words[: len(self._wake_words)])
+        # a free-speech recognizer spells what it heard ("he coach" for "hey coach"): a close match counts
+        if fuzz.ratio(said, " ".join(self._wake_words)) < WAKE_MIN_SIMILARITY:
             return heard, "no wake phrase"
         rest = " ".join(words[len(self._wake_words):])
         if not rest:

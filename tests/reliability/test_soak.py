@@ -8,6 +8,11 @@ PocketSphinx on synthetic voices; the hour: 98.5%, and 99.3% with another seed),
 6.7 min of read speech, 7 in 5.1 min of kitchen noise alone ("yep", "shh"), RSS flat (+0.03%), 22x real
 time: about 90 s here. The synthesized clips are cached; sox dithers them, so a fresh cache moves a
 command or so either way (seen: 297 and 298 of 301 with two caches of an earlier recording).
+
+The bounds were measured with PocketSphinx, so the soak names it. Whisper (auto's choice since its model is
+installed) handled 205 of these 293 synthetic-voice commands on 2026-12-02 ("what can i say" heard as "what
+can i see", "recap" as nothing): its accuracy is bench/whisper.py's and bench/soak.py --engine whisper's
+to report, not this reliability test's to hide.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ MAX_FALSE_PER_MINUTE = {"read": 0.35, "noise": 2.0, "silence": 0.0}  # measured 
 
 @pytest.mark.slow
 def test_half_an_hour_of_audio_is_handled_faster_than_real_time_without_leaking(tmp_path) -> None:
-    result = soak(MINUTES, tmp_path / "run", DEFAULT_CACHE)
+    result = soak(MINUTES, tmp_path / "run", DEFAULT_CACHE, engine="pocketsphinx")
     score = result.score
 
     assert result.returncode == 0, result.stderr[-2000:]
