@@ -96,20 +96,21 @@ def calibrate() -> None:
         print(f"      - [{scale}, {heard_pace(synthesizer, sentences, length_scale=scale):.0f}]", flush=True)
 
 
-def rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """A memory field of this process (VmRSS, VmHWM) in MB, NaN where /proc has none."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mb() -> float:
+    return _status_mb("VmRSS")
 
 
 def peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb("VmHWM")
 
 
 def first_audio(synthesizer, sentences: list[str]) -> list[float]:
