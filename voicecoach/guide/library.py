@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from voicecoach.config import bundled_content_dir, user_content_dir
@@ -36,10 +37,24 @@ def list_guides() -> list[GuideEntry]:
     entries = []
     for path, origin in guide_files():
         try:
-            entries.append(GuideEntry(path, origin, load_guide(path), None))
+            entries.append(GuideEntry(path, origin, _load(path), None))
         except GuideError as error:
             entries.append(GuideEntry(path, origin, None, error))
     return entries
+
+
+def _load(path: Path) -> Guide:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_guide(path)  # gone since it was listed: the loader says so in its own words
+    return _load_unchanged(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _load_unchanged(path: Path, mtime_ns: int, size: int) -> Guide:
+    """A guide file parsed once while it stays the same (guides are immutable; parsing one is costly)."""
+    return load_guide(path)
 
 
 def find_guide(spec: str | None = None) -> Guide:

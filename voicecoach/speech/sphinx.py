@@ -15,12 +15,11 @@ import os
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Iterable
 
 import numpy as np
-import yaml
 
+from voicecoach.datafile import packaged_yaml
 from voicecoach.errors import ModelError
 from voicecoach.speech.grammar import compound_entries, phrase_of
 from voicecoach.speech.recognizer import Alternative, Transcript
@@ -48,9 +47,7 @@ class SphinxSettings:
 @lru_cache(maxsize=1)
 def background_words() -> tuple[tuple[str, float], ...]:
     """(word, log10 unigram probability), most frequent first."""
-    text = resources.files("voicecoach.speech").joinpath("background_words.yaml").read_text("utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return tuple((str(w), float(p)) for w, p in yaml.load(text, Loader=loader)["words"])
+    return tuple((str(w), float(p)) for w, p in packaged_yaml("voicecoach.speech", "background_words.yaml")["words"])
 
 
 def _is_filler(word: str) -> bool:

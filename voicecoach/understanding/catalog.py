@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import yaml
 
+from voicecoach.datafile import packaged_yaml
 from voicecoach.guide.model import Guide
 from voicecoach.understanding.numbers import number_to_words, ordinal_to_words
 from voicecoach.understanding.templates import expand
@@ -70,8 +69,7 @@ class Catalog:
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The catalog bundled with the package (parsed once)."""
-    text = resources.files("voicecoach.understanding").joinpath("phrases.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = packaged_yaml("voicecoach.understanding", "phrases.yaml")
     fixed, slot_templates = _phrasings(data["intents"])
     more_fixed, more_templates = _phrasings(data.get("understood") or {})
     understood = {**more_fixed, **fixed}

@@ -10,11 +10,10 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
-import yaml
 
+from voicecoach.datafile import packaged_yaml
 from voicecoach.guide.model import Guide, Step
 from voicecoach.understanding import semantic
 from voicecoach.understanding.per_guide import per_guide
@@ -92,7 +91,7 @@ class _Language:
 
 @lru_cache(maxsize=1)
 def _language() -> _Language:
-    data = yaml.safe_load(resources.files("voicecoach.understanding").joinpath("language.yaml").read_text("utf-8"))
+    data = packaged_yaml("voicecoach.understanding", "language.yaml")
     assert all(isinstance(w, str) for w in data["stopwords"]), "quote yes/no/on/off in language.yaml"
     groups: dict[str, str] = {}
     for words in data["synonyms"]:
@@ -105,8 +104,7 @@ def _language() -> _Language:
 @lru_cache(maxsize=1)
 def _not_covered() -> tuple[frozenset[str], tuple[str, ...]]:
     """The guides the not-covered examples are written for, and the examples."""
-    text = resources.files("voicecoach.understanding").joinpath("not_covered.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = packaged_yaml("voicecoach.understanding", "not_covered.yaml")
     return frozenset(data["guides"]), tuple(str(e) for e in data["examples"])
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import yaml
 
+from voicecoach.datafile import packaged_yaml
 from voicecoach.understanding.text import tokenize
 
 GAP = "..."  # up to MAX_GAP other words
@@ -154,7 +153,7 @@ def hearing_phrases() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    return yaml.safe_load(resources.files("voicecoach.understanding").joinpath("safety.yaml").read_text("utf-8"))
+    return packaged_yaml("voicecoach.understanding", "safety.yaml")
 
 
 @lru_cache(maxsize=1)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
-import yaml
 
+from voicecoach.datafile import packaged_yaml
 from voicecoach.understanding import semantic
 from voicecoach.understanding.catalog import load_catalog
 from voicecoach.understanding.text import normalize, tokenize
@@ -110,14 +109,13 @@ def _command_vocabulary() -> frozenset[str]:
     words = {w for name, items in texts.items() if name not in NOT_COMMANDS for t in items for w in tokenize(t)}
     words |= {w for phrase in load_catalog().all_fixed() for w in phrase.split()}
     words |= set(load_catalog().filler_words) | set(load_catalog().hesitations)
-    language = yaml.safe_load(resources.files("voicecoach.understanding").joinpath("language.yaml").read_text("utf-8"))
+    language = packaged_yaml("voicecoach.understanding", "language.yaml")
     return frozenset(words | {normalize(w) for w in language["stopwords"]})
 
 
 def example_texts() -> dict[str, list[str]]:
     """Training texts per class: ours from semantic_commands.yaml, then a spread sample of the catalog's."""
-    data = yaml.safe_load(resources.files("voicecoach.understanding")
-                          .joinpath("semantic_commands.yaml").read_text("utf-8"))
+    data = packaged_yaml("voicecoach.understanding", "semantic_commands.yaml")
     texts: dict[str, list[str]] = {str(k): list(v) for k, v in data["intents"].items()}
     texts["none"] = list(data["none"])
     texts["question"] = list(data["question"])
@@ -155,8 +153,7 @@ def trained_layer() -> Layer | None:
 
 def _our_counts(texts: dict[str, list[str]]) -> dict[str, int]:
     """How many of each class's texts are ours (the rest, after them, are sampled from the catalog)."""
-    data = yaml.safe_load(resources.files("voicecoach.understanding")
-                          .joinpath("semantic_commands.yaml").read_text("utf-8"))
+    data = packaged_yaml("voicecoach.understanding", "semantic_commands.yaml")
     ours = {str(k): len(v) for k, v in data["intents"].items()}
     ours.update(none=len(data["none"]), question=len(data["question"]), distress=len(data["distress"]))
     return {name: ours.get(name, 0) for name in texts}

@@ -18,8 +18,8 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-import yaml
 
+from voicecoach.datafile import packaged_yaml
 from voicecoach.understanding import semantic
 from voicecoach.understanding.catalog import load_catalog
 
@@ -95,13 +95,13 @@ def example_texts() -> dict[str, list[str]]:
     for name in EXAMPLE_FILES:
         if not folder.joinpath(name).is_file():
             continue
-        data = yaml.safe_load(folder.joinpath(name).read_text("utf-8")) or {}
+        data = packaged_yaml("voicecoach.understanding", name) or {}
         for kind, key in (("danger", "danger"), ("harmless", "not_danger"), ("harmless", "harmless")):
             texts[kind] += [str(t) for t in _flatten(data.get(key))]
     # The command layer's examples: its distress class is danger; everyday speech, questions and its
     # phrasings of commands are not. The bundled guides' faq questions are questions, never danger.
     if folder.joinpath(COMMAND_EXAMPLES).is_file():
-        data = yaml.safe_load(folder.joinpath(COMMAND_EXAMPLES).read_text("utf-8")) or {}
+        data = packaged_yaml("voicecoach.understanding", COMMAND_EXAMPLES) or {}
         texts["danger"] += [str(t) for t in _flatten(data.get("distress"))]
         texts["commands"] += [str(t) for key in ("none", "question", "intents") for t in _flatten(data.get(key))]
     texts["commands"] += _bundled_faq_questions()
@@ -109,19 +109,10 @@ def example_texts() -> dict[str, list[str]]:
 
 
 def _bundled_faq_questions() -> list[str]:
-    from voicecoach.guide.library import bundled_content_dir
-    from voicecoach.guide.loader import load_guide
-    from voicecoach.errors import VoicecoachError
+    from voicecoach.guide.library import list_guides
 
-    questions: list[str] = []
-    folder = bundled_content_dir()
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        try:
-            guide = load_guide(path)
-        except VoicecoachError:
-            continue
-        questions += [faq.question for step in guide.steps for faq in step.faq]
-    return questions
+    return [faq.question for entry in list_guides() if entry.origin == "bundled" and entry.guide is not None
+            for step in entry.guide.steps for faq in step.faq]
 
 
 def _flatten(value) -> list:
