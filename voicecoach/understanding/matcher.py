@@ -16,13 +16,13 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from voicecoach.guide.model import Guide
-from voicecoach.understanding.answers import FOUND_THRESHOLD, guide_index
 from voicecoach.understanding.catalog import Catalog, ContextRule, load_catalog, topic_names
 from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety import find_concern
-from voicecoach.understanding.semantic_commands import Guess, is_everyday_talk, semantic_guess, unknown_words
+from voicecoach.understanding.question_gate import match_question
+from voicecoach.understanding.semantic_commands import Guess, semantic_guess, unknown_words
 from voicecoach.understanding.semantic_safety import semantic_concern
 from voicecoach.understanding.text import normalize, tokenize
 
@@ -31,9 +31,6 @@ SHORT_FUZZY_CUTOFF = 93.0  # phrasings under 8 characters need to be closer ("st
 TOPIC_CUTOFF = 80.0
 WORD_SLIP_CUTOFF = 70.0  # each changed word of a fuzzy match must be this close to its counterpart ("repeet")
 LIGHT_WORDS = frozenset("my your our the this that very of some".split())
-QUESTION_STARTS = frozenset("why how what when where who which should is are can could do does did will "
-                            "would am was were if any".split())
-PERSONAL_WORDS = frozenset("i i'm i've my me we we're our us partner".split())
 STEP_WORDS = frozenset({"step", "number"})
 MAX_TOPIC_WORDS = 6
 DISTRESS_PROBABILITY = 0.5
@@ -41,7 +38,6 @@ DISTRESS_PROBABILITY = 0.5
 # the others may hold one word of their own ("stop talking for a little while").
 ABOUT_SOMETHING = frozenset({"summary", "example", "more", "explain", "overview", "help"})
 MAX_FILLER_SPAN_WORDS = 16
-MIN_QUESTION_WORDS = 2  # "what time is it" shares one word with the guide; that is not a question for it
 
 
 @dataclass(frozen=True)
@@ -132,7 +128,7 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     intent = match_by_meaning(variants[-1], guide, context, text)
     if intent is not None:
         return intent
-    return _match_question(words, guide, text)
+    return match_question(words, guide, text)
 
 
 def _sounds_like_distress(text: str) -> bool:
@@ -433,19 +429,3 @@ def _slips_only(said: list[str], phrase: list[str], light: frozenset[str]) -> bo
         if tag != "replace" or fuzz.ratio(" ".join(said[s1:s2]), " ".join(phrase[p1:p2])) < WORD_SLIP_CUTOFF:
             return False
     return True
-
-
-def _match_question(words: list[str], guide: Guide, text: str) -> Intent:
-    """A question the guide can answer; a statement only when it is about the listener's relationship."""
-    asks = words[0] in QUESTION_STARTS or text.rstrip().endswith("?")
-    personal = len(words) >= 4 and any(w in PERSONAL_WORDS for w in words)
-    if not (asks and len(words) >= 3) and not personal:
-        return Intent.none(text)
-    index = guide_index(guide)
-    if index.content_word_count(text) < MIN_QUESTION_WORDS or is_everyday_talk(text):
-        return Intent.none(text)
-    passage, score = index.search(text)
-    needed = FOUND_THRESHOLD if asks else 0.75
-    if passage is None or score < needed:
-        return Intent.none(text, score)
-    return Intent("question", {"text": normalize(text)}, round(score, 3), text)
