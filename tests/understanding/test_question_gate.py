@@ -1,0 +1,69 @@
+"""The question gate and the step classifier: questions that ask mid-sentence, after openers or with a
+contraction, and statements of a concern with no question word, reach the guide; everyday talk does not.
+Sentences written for these tests, not taken from the benchmark sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicecoach.understanding import semantic
+from voicecoach.understanding.answers import answer_question, guide_index
+from voicecoach.understanding.intents import DialogueContext
+from voicecoach.understanding.matcher import match_intent
+from voicecoach.understanding.question_gate import asks_something
+from voicecoach.understanding.text import tokenize
+
+needs_encoder = pytest.mark.skipif(not semantic.available(), reason="the sentence encoder is not installed")
+
+
+@pytest.mark.parametrize("text", [
+    "um so what's the best way to make peace after a big row",
+    "isn't it normal to disagree now and then",
+    "we keep having the same fight about money should i just let it go",
+    "my partner goes quiet for days and i don't know what to do",
+    "okay so how do i stop interrupting",
+])
+def test_questions_are_heard_wherever_they_ask(text: str) -> None:
+    assert asks_something(tokenize(text), text)
+
+
+@pytest.mark.parametrize("text", [
+    "i tiptoe around him all the time so we don't fight",
+    "my partner never says sorry and i always end up being the one who apologises",
+])
+def test_statements_do_not_ask(text: str) -> None:
+    assert not asks_something(tokenize(text), text)
+
+
+@needs_encoder
+@pytest.mark.parametrize("text, steps", [
+    ("um so what's the best way to make peace after a big row", {4}),
+    ("i tiptoe around him all the time so we don't fight", {4}),
+    ("my partner never says sorry and i always end up being the one who apologises", {3, 5}),
+    ("i always give way and my partner never does", {6}),
+])
+def test_concerns_in_other_words_are_answered_from_their_step(guide, text: str, steps: set[int]) -> None:
+    assert match_intent(text, guide, DialogueContext(step=4)).name == "question"
+    answer = answer_question(guide, text, DialogueContext(step=4))
+    assert answer.found and answer.step in steps
+
+
+@pytest.mark.parametrize("text", ["what time is it", "can you hear me now", "what's the score"])
+def test_everyday_questions_with_one_shared_word_stay_none(guide, text: str) -> None:
+    assert match_intent(text, guide, DialogueContext(step=4)).name == "none"
+
+
+@needs_encoder
+def test_step_classifier_places_each_steps_own_faqs_in_it(guide) -> None:
+    index = guide_index(guide)
+    classifier = index.classifier()
+    assert classifier is not None
+    right = total = 0
+    for step in guide.steps:
+        for faq in step.faq:
+            probabilities = classifier.probabilities(semantic.encode(faq.question))
+            assert np.isclose(probabilities.sum(), 1.0)
+            right += classifier.steps[int(probabilities.argmax())] == step.number
+            total += 1
+    assert right / total > 0.9  # trained on them: nearly all in their own step
