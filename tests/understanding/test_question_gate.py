@@ -67,3 +67,16 @@ def test_step_classifier_places_each_steps_own_faqs_in_it(guide) -> None:
             right += classifier.steps[int(probabilities.argmax())] == step.number
             total += 1
     assert right / total > 0.9  # trained on them: nearly all in their own step
+
+
+@needs_encoder
+@pytest.mark.parametrize("text", [
+    "how do you say thank you in german",
+    "what year did the first moon landing happen",
+    "how can i tell if a pearl is real",
+    "what is a fun hobby for a teenager who likes drawing",
+])
+def test_questions_sharing_one_guide_word_with_other_subjects_are_not_answered(guide, text: str) -> None:
+    context = DialogueContext(step=4)
+    intent = match_intent(text, guide, context)
+    assert intent.name == "none" or not answer_question(guide, text, context).found
