@@ -17,8 +17,10 @@ from voicecoach.understanding.text import normalize
 MIN_QUESTION_WORDS = 2  # "what time is it" shares one word with the guide; that is not a question for it
 MIN_STATEMENT_WORDS = 4
 # A statement that asks nothing ("i always give in and she never does") is for the guide from this
-# confidence; one that asks, from FOUND_THRESHOLD. Calibrated on the tuning halves.
+# confidence; one that asks, from FOUND_THRESHOLD. Calibrated on the tuning halves; with words alone (no
+# encoder) a statement needs the share of its words the guide answers with, as before.
 STATEMENT_THRESHOLD = 0.6
+STATEMENT_THRESHOLD_WORDS_ALONE = 0.75
 # A count of words and a likeness to everyday talk give way when the guide is sure and the utterance is
 # clearly nearer the guide than what it does not cover (its outside margin at most this): "i feel like i
 # always give in and she never does" has one content word. "what time is it" is sure by its shared word
@@ -63,7 +65,7 @@ def match_question(words: list[str], guide: Guide, text: str) -> Intent:
     index = guide_index(guide)
     ranking = index.rank(text)
     sure = confidence(ranking)
-    needed = FOUND_THRESHOLD if asks else STATEMENT_THRESHOLD
+    needed = FOUND_THRESHOLD if asks else STATEMENT_THRESHOLD if ranking.semantic else STATEMENT_THRESHOLD_WORDS_ALONE
     if ranking.best is None or sure < needed:
         return Intent.none(text, sure)
     clearly_for_guide = sure >= SURE and ranking.semantic and ranking.outside <= CLEARLY_INSIDE
