@@ -22,7 +22,6 @@ from voicecoach.understanding.answers import answer_question  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
 from voicecoach.understanding.intents import DialogueContext  # noqa: E402
 from voicecoach.understanding.matcher import match_intent  # noqa: E402
-from voicecoach.understanding.semantic_safety import is_likely  # noqa: E402
 
 DEV_SET = REPO.parent / "shared" / "eval" / "commands-dev.yaml"
 PARAPHRASES = REPO / "bench" / "data" / "intents-paraphrases.yaml"
@@ -47,44 +46,50 @@ def held_out_tables(guide) -> None:
     """Each set written apart from the matcher, on its tuning and its test half."""
     context = DialogueContext(step=4)
     rows = []
-    commands = _cases("commands-heldout.yaml")
-    for half in HALVES:
-        cases = [c for c in commands if c["split"] == half]
-        rows.append(("commands: right intent and slots", half, sum(judge(c, guide, {"step": 4})[0] for c in cases),
-                     len(cases)))
-    ignore = _cases("commands-ignore.yaml")
-    for half in HALVES:
-        cases = [c for c in ignore if c["split"] == half]
-        rows.append(("utterances to ignore: accepted as a command (lower is better)", half,
-                     sum(match_intent(c["text"], guide, context).name != "none" for c in cases), len(cases)))
-    questions = _cases("questions-heldout.yaml")
-    for half in HALVES:
-        cases = [c for c in questions if c["split"] == half]
-        right = 0
-        for case in cases:
-            wanted = case["answer_step"] if isinstance(case["answer_step"], list) else [case["answer_step"]]
-            right += _answered_step(case["text"], guide, context) in wanted
-        rows.append(("questions: answered from the right step", half, right, len(cases)))
-    uncovered = _cases("questions-uncovered.yaml")
-    for half in HALVES:
-        cases = [c for c in uncovered if c["split"] == half]
-        rows.append(("uncovered questions: honestly declined", half,
-                     sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
+    for name in ("commands-heldout", "commands-third"):
+        commands = _cases(f"{name}.yaml")
+        for half in HALVES:
+            cases = [c for c in commands if c["split"] == half]
+            rows.append((f"{name}: right intent and slots", half,
+                         sum(judge(c, guide, {"step": 4})[0] for c in cases), len(cases)))
+    for name in ("commands-ignore", "commands-ignore-third"):
+        ignore = _cases(f"{name}.yaml")
+        for half in HALVES:
+            cases = [c for c in ignore if c["split"] == half]
+            rows.append((f"{name}: accepted as a command (lower is better)", half,
+                         sum(match_intent(c["text"], guide, context).name != "none" for c in cases), len(cases)))
+    for name in ("questions-heldout", "questions-third"):
+        questions = _cases(f"{name}.yaml")
+        for half in HALVES:
+            cases = [c for c in questions if c["split"] == half]
+            right = 0
+            for case in cases:
+                wanted = case["answer_step"] if isinstance(case["answer_step"], list) else [case["answer_step"]]
+                right += _answered_step(case["text"], guide, context) in wanted
+            rows.append((f"{name}: answered from the right step", half, right, len(cases)))
+    for name in ("questions-uncovered", "questions-uncovered-third"):
+        uncovered = _cases(f"{name}.yaml")
+        for half in HALVES:
+            cases = [c for c in uncovered if c["split"] == half]
+            rows.append((f"{name}: honestly declined", half,
+                         sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
     for name, label in (("safety-crisis", "crisis statements: reach the safety path"),
                         ("safety-crisis-extra", "more crisis statements (new angles): reach the safety path"),
+                        ("safety-crisis-third", "third crisis set: reach the safety path"),
                         ("safety-near-misses", "near-misses: reach the safety path (lower is better)"),
-                        ("safety-near-misses-extra", "harder near-misses: reach the safety path (lower is better)")):
+                        ("safety-near-misses-extra", "harder near-misses: reach the safety path (lower is better)"),
+                        ("safety-near-misses-third", "third near-miss set: reach the safety path (lower is better)")):
         cases = _cases(f"{name}.yaml")
         for half in HALVES:
             intents = [match_intent(c["text"], guide, context) for c in cases if c["split"] == half]
             reached = [i for i in intents if i.name == "safety"]
-            asked = sum(i.slots.get("concern") == "meaning" and not is_likely(i.score) for i in reached)
+            asked = sum(i.asks_first for i in reached)
             rows.append((f"{label} [{asked} of them asked first]", half, len(reached), len(intents)))
     print("\n| set (written apart from the matcher) | half | count | of | share |\n|---|---|---|---|---|")
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
     # Misses are listed from the tuning halves only: the test halves are for reporting, never for reading.
-    crisis = _cases("safety-crisis.yaml") + _cases("safety-crisis-extra.yaml")
+    crisis = [c for name in ("safety-crisis", "safety-crisis-extra", "safety-crisis-third") for c in _cases(f"{name}.yaml")]
     missed = [c for c in crisis if c["split"] == "tune" and match_intent(c["text"], guide, context).name != "safety"]
     print("\n| crisis statements missed (tuning halves) | kind |\n|---|---|")
     for case in missed:

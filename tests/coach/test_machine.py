@@ -326,10 +326,10 @@ def test_handle_before_start_is_a_bug(new_coach: NewCoach) -> None:
 
 
 def test_possible_danger_is_checked_before_the_guide_stops(new_coach: NewCoach, guide: Guide) -> None:
-    """By meaning alone and not likely: the coach asks; yes gives the safety resources, no carries on."""
+    """Possible, not sure: the coach asks; yes gives the safety resources, no carries on."""
     coach = started(new_coach)
     turn(coach, "more")
-    possible = Intent("safety", {"concern": "meaning"}, 0.6)
+    possible = Intent("safety", {"concern": "meaning", "check": "ask"}, 0.6)
     asked = coach.handle(possible)
     assert "in danger right now?" in asked.text and asked.action is Action.AWAIT_YES_NO
     assert not coach.context.paused

@@ -14,7 +14,6 @@ from voicecoach.coach.state import (
 from voicecoach.guide.model import Concept, Guide, Step
 from voicecoach.understanding.answers import answer_question
 from voicecoach.understanding.intents import DialogueContext, Intent
-from voicecoach.understanding.semantic_safety import is_likely
 
 # Intents that leave a pending yes/no question in place (the question is asked again after them).
 _KEEPS_QUESTION = frozenset({"help", "repeat", "none", "slower", "faster", "where_am_i", "overview", "stop"})
@@ -444,8 +443,7 @@ class Coach:
         return self._say(self._book.said("example", example=examples[index]), resumable=True)
 
     def _safety(self, intent: Intent) -> Reply:
-        if intent.slots.get("concern") == "meaning" and not is_likely(intent.score):
-            # possible danger, by meaning alone: ask before stopping the guide
+        if intent.asks_first:  # possible danger, not sure: ask before stopping the guide
             self._update(pending=Pending.SAFETY_CHECK)
             return self._say(self._question_text())
         return self._safety_resources()

@@ -38,7 +38,8 @@ class DialogueContext:
 @dataclass(frozen=True)
 class Intent:
     """One understood utterance. slots: step (int, 1-based), topic (concept id), text (a free question),
-    concern (for safety: the kind of danger heard, a category of safety.yaml)."""
+    concern (for safety: the kind of danger heard, a category of safety.yaml), check (for safety: "ask" when
+    the danger is possible but not sure, so the coach asks the listener before it stops the guide)."""
 
     name: str
     slots: Mapping[str, Any] = field(default_factory=dict)
@@ -48,6 +49,11 @@ class Intent:
     def __post_init__(self) -> None:
         if self.name not in INTENT_NAMES:
             raise ValueError(f"unknown intent {self.name!r}")
+
+    @property
+    def asks_first(self) -> bool:
+        """A safety intent whose danger is possible, not sure: the coach asks before giving resources."""
+        return self.name == "safety" and self.slots.get("check") == "ask"
 
     @classmethod
     def none(cls, text: str = "", score: float = 0.0) -> "Intent":

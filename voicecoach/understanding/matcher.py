@@ -20,10 +20,9 @@ from voicecoach.understanding.catalog import Catalog, ContextRule, load_catalog,
 from voicecoach.understanding.intents import DialogueContext, Intent
 from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
-from voicecoach.understanding.safety import find_concern
+from voicecoach.understanding.safety_intents import safety_by_meaning, safety_by_words
 from voicecoach.understanding.question_gate import match_question
 from voicecoach.understanding.semantic_commands import Guess, semantic_guess, unknown_words
-from voicecoach.understanding.semantic_safety import semantic_concern
 from voicecoach.understanding.text import normalize, tokenize
 
 FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex step")
@@ -107,9 +106,9 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     if not words:
         return Intent.none(text)
     compiled = compiled_catalog()
-    concern = find_concern(text) if len(words) >= 2 else None
-    if concern is not None:
-        return Intent("safety", {"concern": concern.category}, 1.0, text)
+    intent = safety_by_words(text, words)
+    if intent is not None:
+        return intent
     variants = list(_variants(words, compiled.catalog))
     for variant in variants:
         intent = _match_exact(variant, guide, context, compiled, text)
@@ -122,9 +121,9 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     intent = _match_within_fillers(variants[-1], guide, context, compiled, text)
     if intent is not None and not _sounds_like_distress(text):
         return intent
-    similarity = semantic_concern(text)
-    if similarity is not None:
-        return Intent("safety", {"concern": "meaning"}, similarity, text)
+    intent = safety_by_meaning(text)
+    if intent is not None:
+        return intent
     intent = match_by_meaning(variants[-1], guide, context, text)
     if intent is not None:
         return intent

@@ -35,6 +35,7 @@ class SafetyConcern:
 
     category: str
     words: str
+    certain: bool = False  # matched by a pattern no idiom or story can cancel (safety.yaml `always`)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def find_concern(text: str) -> SafetyConcern | None:
             continue
         if in_play and not rule.always:
             continue
-        return SafetyConcern(rule.category, words)
+        return SafetyConcern(rule.category, words, rule.always)
     return None
 
 

@@ -73,14 +73,20 @@ def with_neighbours(vectors: np.ndarray, danger: np.ndarray, harmless: np.ndarra
 
 def semantic_concern(text: str) -> float | None:
     """The probability that the utterance reveals danger when it is at least POSSIBLE, else None."""
+    probability = danger_probability(text)
+    return probability if probability is not None and probability >= POSSIBLE else None
+
+
+def danger_probability(text: str) -> float | None:
+    """The layer's probability that the utterance reveals danger; None for very short utterances or
+    without the sentence encoder."""
     if len(text.split()) < MIN_WORDS:
         return None
     layer = trained_layer()
     vector = semantic.encode(text) if layer is not None else None
     if vector is None:
         return None
-    probability = float(layer.probability(vector[None, :])[0])
-    return round(probability, 3) if probability >= POSSIBLE else None
+    return round(float(layer.probability(vector[None, :])[0]), 3)
 
 
 def is_likely(probability: float) -> bool:
