@@ -42,6 +42,17 @@ class RelativeTemplate:
 
 
 @dataclass(frozen=True)
+class WrappedCommands:
+    """How a command said inside a longer sentence is told apart (phrases.yaml, wrapped)."""
+
+    aside_ends: frozenset[str] = frozenset()
+    single_word_after: frozenset[str] = frozenset()
+    request_starts: tuple[tuple[str, ...], ...] = ()
+    reason_starts: tuple[tuple[str, ...], ...] = ()
+    not_for_us: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Catalog:
     wrappers_start: tuple[tuple[str, ...], ...]  # longest first
     wrappers_end: tuple[tuple[str, ...], ...]
@@ -58,6 +69,7 @@ class Catalog:
     topic_tails: tuple[tuple[str, ...], ...] = ()
     understood: dict[str, str] | None = None  # every fixed phrasing the matcher knows: fixed, then more
     understood_templates: tuple[SlotTemplate, ...] = ()  # every slot template the matcher knows
+    wrapped: WrappedCommands = WrappedCommands()
 
     def all_fixed(self) -> dict[str, str]:
         return self.understood if self.understood is not None else self.fixed
@@ -101,6 +113,17 @@ def load_catalog() -> Catalog:
         topic_tails=_word_tuples(data.get("topic_tails", [])),
         understood=understood,
         understood_templates=(*slot_templates, *more_templates),
+        wrapped=_wrapped(data.get("wrapped") or {}),
+    )
+
+
+def _wrapped(data: dict[str, list[str]]) -> WrappedCommands:
+    return WrappedCommands(
+        aside_ends=frozenset(normalize(w) for w in data.get("aside_ends", [])),
+        single_word_after=frozenset(normalize(w) for w in data.get("single_word_after", [])),
+        request_starts=_word_tuples(data.get("request_starts", [])),
+        reason_starts=_word_tuples(data.get("reason_starts", [])),
+        not_for_us=frozenset(normalize(w) for w in data.get("not_for_us", [])),
     )
 
 

@@ -7,7 +7,6 @@ the guide can answer; everything else is `none`. A false command is worse than a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
@@ -22,12 +21,14 @@ from voicecoach.understanding.numbers import read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety_intents import safety_by_meaning, safety_by_words
 from voicecoach.understanding.question_gate import match_question
-from voicecoach.understanding.semantic_commands import Guess, semantic_guess, unknown_words
+from voicecoach.understanding.retrieval import stem
+from voicecoach.understanding.semantic_commands import Guess, command_likeness, semantic_guess, unknown_words
 from voicecoach.understanding.text import normalize, tokenize
 
 FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex step")
 SHORT_FUZZY_CUTOFF = 93.0  # phrasings under 8 characters need to be closer ("stap" is not "stop")
 TOPIC_CUTOFF = 80.0
+STEMMED_TOPIC_SCORE = 0.75
 WORD_SLIP_CUTOFF = 70.0  # each changed word of a fuzzy match must be this close to its counterpart ("repeet")
 LIGHT_WORDS = frozenset("my your our the this that very of some".split())
 STEP_WORDS = frozenset({"step", "number"})
@@ -37,6 +38,16 @@ DISTRESS_PROBABILITY = 0.5
 # the others may hold one word of their own ("stop talking for a little while").
 ABOUT_SOMETHING = frozenset({"summary", "example", "more", "explain", "overview", "help"})
 MAX_FILLER_SPAN_WORDS = 16
+MIN_WRAPPED_WORDS = 3
+MAX_WRAPPED_WORDS = 20
+# A command followed by a reason ("go back i missed that") must sound like a command to someone at all: its
+# cosine to the closest command example (on the tuning halves, "go back i left teddy at nana's" 0.39, "hold on a
+# sec i need to concentrate on the road" 0.51). Without the encoder such sentences are not taken.
+REASON_MIN_COMMAND_LIKENESS = 0.5
+# Words of a topic phrase that carry no topic ("giving each other space" names "giving space").
+TOPIC_LIGHT_WORDS = frozenset("a an the of to in on for with and each other others another one ones our your their my "
+                              "his her its them us me you i we they it this that be being have having has do doing "
+                              "really properly so just bit".split())
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,9 @@ class _GuideTerms:
     step_by_title: dict[str, int]
     names: tuple[str, ...]
     vocabulary: frozenset[str]  # every word of the names
+    # (stems of a name's content words, concept id, whether the name is a step title), for names said in
+    # other word forms or with other light words ("owning your part", "having your own hobbies")
+    name_stems: tuple[tuple[frozenset[str], str, bool], ...] = ()
 
 
 def _guide_terms(guide: Guide) -> _GuideTerms:
@@ -56,7 +70,16 @@ def _guide_terms(guide: Guide) -> _GuideTerms:
             concept_by_name.setdefault(normalize(name), concept.id)
     step_by_title = {normalize(step.title): step.number for step in guide.steps}
     names = tuple(topic_names(guide))
-    return _GuideTerms(concept_by_name, step_by_title, names, frozenset(w for n in names for w in n.split()))
+    name_stems = [(_content_stems(name.split()), concept_id, False) for name, concept_id in concept_by_name.items()]
+    name_stems += [(_content_stems(title.split()), guide.step(number).main_concept.id, True)
+                   for title, number in step_by_title.items()]
+    return _GuideTerms(concept_by_name, step_by_title, names, frozenset(w for n in names for w in n.split()),
+                       tuple((stems, cid, title) for stems, cid, title in name_stems if stems))
+
+
+def _content_stems(words: list[str]) -> frozenset[str]:
+    plain = (w.removesuffix("'s").replace("'", "") for w in words)
+    return frozenset(stem(w) for w in plain if w not in TOPIC_LIGHT_WORDS)
 
 
 guide_terms = per_guide(_guide_terms)
@@ -68,7 +91,8 @@ class _CompiledCatalog:
 
     catalog: Catalog
     slot_phrases: dict[str, str]  # "go to step {n}" -> goto_step
-    topic_patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    # the words before and after {topic} -> (catalog order, intent) of each template with them
+    topic_templates: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[int, str], ...]]
     fuzzy_choices: tuple[str, ...]
     fuzzy_intents: tuple[str, ...]  # an intent name, or "@rule" for a context rule
     relative_phrases: dict[str, int]  # "back {n} steps" -> -1
@@ -76,11 +100,12 @@ class _CompiledCatalog:
 
 def _compile(catalog: Catalog) -> _CompiledCatalog:
     slot_phrases: dict[str, str] = {}
-    topic_patterns = []
-    for template in catalog.understood_templates or catalog.slot_templates:
+    topic_templates: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[int, str]]] = {}
+    for order, template in enumerate(catalog.understood_templates or catalog.slot_templates):
         if "{topic}" in template.phrase:
-            regex = re.escape(template.phrase).replace(re.escape("{topic}"), "(?P<topic>.+?)")
-            topic_patterns.append((template.intent, re.compile(f"^{regex}$")))
+            before, after = template.phrase.split("{topic}", 1)
+            key = (tuple(before.split()), tuple(after.split()))
+            topic_templates.setdefault(key, []).append((order, template.intent))
         else:
             slot_phrases.setdefault(template.phrase, template.intent)
     choices = dict(catalog.all_fixed())
@@ -90,8 +115,8 @@ def _compile(catalog: Catalog) -> _CompiledCatalog:
         for phrase in rule.phrases:
             choices.setdefault(phrase, "@rule")
     relative = {t.phrase: t.direction for t in catalog.relative_templates}
-    return _CompiledCatalog(catalog, slot_phrases, tuple(topic_patterns), tuple(choices), tuple(choices.values()),
-                            relative)
+    return _CompiledCatalog(catalog, slot_phrases, {k: tuple(v) for k, v in topic_templates.items()},
+                            tuple(choices), tuple(choices.values()), relative)
 
 
 @lru_cache(maxsize=1)
@@ -123,6 +148,9 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
         return intent
     intent = safety_by_meaning(text)
     if intent is not None:
+        return intent
+    intent = _match_wrapped(variants[-1], guide, context, compiled, text)
+    if intent is not None and not _sounds_like_distress(text):
         return intent
     intent = match_by_meaning(variants[-1], guide, context, text)
     if intent is not None:
@@ -285,11 +313,7 @@ def _match_relative(words: list[str], guide: Guide, context: DialogueContext,
 
 def _match_topic_templates(phrase: str, guide: Guide, context: DialogueContext,
                            compiled: _CompiledCatalog, text: str) -> Intent | None:
-    for intent, pattern in compiled.topic_patterns:
-        match = pattern.match(phrase)
-        if not match:
-            continue
-        topic_words = match.group("topic").split()
+    for intent, topic_words in _topic_template_matches(phrase.split(), compiled):
         if intent == "goto_step":
             step = resolve_step_topic(topic_words, guide)
             if step is not None:
@@ -300,6 +324,20 @@ def _match_topic_templates(phrase: str, guide: Guide, context: DialogueContext,
                 slots = {"topic": topic[0]} if topic[0] else {}
                 return Intent(intent, slots, topic[1], text)
     return None
+
+
+def _topic_template_matches(words: list[str], compiled: _CompiledCatalog) -> list[tuple[str, list[str]]]:
+    """Every (intent, topic words) a {topic} template reads in the words, in catalog order (for one template,
+    the shortest topic first): a table of the words around {topic}, looked up at each split of the words."""
+    found: list[tuple[int, int, str, list[str]]] = []
+    table = compiled.topic_templates
+    for start in range(len(words)):
+        before = tuple(words[:start])
+        for end in range(len(words), start, -1):
+            for order, intent in table.get((before, tuple(words[end:])), ()):
+                found.append((order, end - start, intent, words[start:end]))
+    found.sort(key=lambda hit: (hit[0], hit[1]))
+    return [(intent, topic) for _, _, intent, topic in found]
 
 
 def _apply_rule(rule: ContextRule, guide: Guide, context: DialogueContext, text: str, score: float) -> Intent:
@@ -338,7 +376,11 @@ def resolve_topic(words: list[str], guide: Guide, context: DialogueContext) -> t
     found = [hit for c in candidates
              if (hit := process.extractOne(c, terms.names, scorer=fuzz.ratio, score_cutoff=TOPIC_CUTOFF))]
     if not found:
-        return _topic_within(candidate.split(), terms)
+        within = _topic_within(candidate.split(), terms)
+        if within is not None:
+            return within
+        concept_id = _topic_by_stems(candidate.split(), terms, part_of_title=False)
+        return (concept_id, STEMMED_TOPIC_SCORE) if concept_id else None
     best = max(found, key=lambda hit: hit[1])
     name, score = best[0], best[1] / 100
     if name in terms.concept_by_name:
@@ -362,10 +404,37 @@ def _topic_within(words: list[str], terms: _GuideTerms, anywhere: bool = False) 
     return None
 
 
+def _topic_by_stems(words: list[str], terms: _GuideTerms, part_of_title: bool) -> str | None:
+    """The concept a topic phrase names in other word forms: every content word of one of its names said, and no
+    other content word ("respecting their wishes"); with part_of_title, also words that are all in one step's
+    title ("be gentle"). None when nothing or two different concepts fit as well."""
+    said = _content_stems(words)
+    if not said:
+        return None
+    scored: dict[str, float] = {}
+    for stems, concept_id, is_title in terms.name_stems:
+        if stems == said or (stems < said and not said - stems):
+            score = float(len(stems))
+        elif part_of_title and is_title and said < stems:
+            score = len(said) - 0.5
+        else:
+            continue
+        scored[concept_id] = max(scored.get(concept_id, 0.0), score)
+    if not scored:
+        return None
+    ranked = sorted(scored.items(), key=lambda item: -item[1])
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return None
+    return ranked[0][0]
+
+
 def resolve_step_topic(words: list[str], guide: Guide) -> tuple[int, float] | None:
     """The step a listener names by its topic or title ("the step about therapy")."""
     resolved = resolve_topic(words, guide, DialogueContext())
     if not resolved or not resolved[0]:
+        concept_id = _topic_by_stems(_trim_topic(words), guide_terms(guide), part_of_title=True)
+        resolved = (concept_id, STEMMED_TOPIC_SCORE) if concept_id else None
+    if not resolved:
         return None
     found = guide.concept(resolved[0])
     return (found[0].number, resolved[1]) if found else None
@@ -389,6 +458,60 @@ def _match_within_fillers(words: list[str], guide: Guide, context: DialogueConte
             if intent is not None and intent.name not in compiled.catalog.whole_utterance_only | {"none"}:
                 share = sum(map(len, words[start:start + length])) / sum(map(len, words))
                 return Intent(intent.name, intent.slots, round(0.6 + 0.4 * share, 3), text)
+    return None
+
+
+def _match_wrapped(words: list[str], guide: Guide, context: DialogueContext,
+                   compiled: _CompiledCatalog, text: str) -> Intent | None:
+    """A command said inside a longer sentence: after an aside that ends at a clause boundary or is itself a command
+    ("a lorry went past can you repeat that", "sorry i zoned out what was that", "hang on go back ..."), and/or
+    before a reason ("hold on a sec i need to concentrate on the road"). The last such command counts."""
+    if not MIN_WRAPPED_WORDS <= len(words) <= MAX_WRAPPED_WORDS:
+        return None
+    wrapped = compiled.catalog.wrapped
+    ends = [len(words)] + [i for i in range(1, len(words)) if _starts_with(words[i:], wrapped.reason_starts)]
+    for start in range(len(words) - 1, -1, -1):
+        before = words[:start]
+        if start and not (before[-1] in wrapped.aside_ends or _starts_with(words[start:], wrapped.request_starts)
+                          or _command_in(before, guide, context, compiled, text) is not None):
+            continue
+        for end in ends:
+            if end <= start or (start == 0 and end == len(words)):
+                continue
+            if any(w in wrapped.not_for_us for w in [*before, *words[end:]]):
+                return None
+            single = end - start == 1 or len(_variants_barest(words[start:end], compiled.catalog)) == 1
+            if single and not (start and before[-1] in wrapped.single_word_after):
+                continue
+            intent = _command_in(words[start:end], guide, context, compiled, text)
+            if intent is not None and end < len(words):
+                likeness = command_likeness(text)
+                if likeness is None or likeness < REASON_MIN_COMMAND_LIKENESS:
+                    continue
+            if intent is not None:
+                return Intent(intent.name, intent.slots, round(0.6 + 0.3 * (end - start) / len(words), 3), text)
+    return None
+
+
+def _variants_barest(words: list[str], catalog: Catalog) -> list[str]:
+    return list(_variants(words, catalog))[-1]
+
+
+def _starts_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[:len(p)]) == p for p in phrases)
+
+
+def _command_in(span: list[str], guide: Guide, context: DialogueContext, compiled: _CompiledCatalog,
+                text: str) -> Intent | None:
+    """The command a part of a sentence is, wrapper words dropped; a one-word command only as the grammar has it
+    ("next", not the wider "end"); never a yes or no, which count only as the whole utterance."""
+    for variant in _variants(span, compiled.catalog):
+        phrase = " ".join(variant)
+        if len(variant) == 1 and phrase not in compiled.catalog.fixed and compiled.catalog.context_rule(phrase) is None:
+            continue
+        intent = _match_exact(variant, guide, context, compiled, text)
+        if intent is not None and intent.name not in compiled.catalog.whole_utterance_only | {"none"}:
+            return intent
     return None
 
 

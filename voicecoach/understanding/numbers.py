@@ -14,6 +14,8 @@ ORDINAL_TENS = ["", "", "twentieth", "thirtieth", "fortieth", "fiftieth", "sixti
 HOMOPHONES = {"to": 2, "too": 2, "for": 4, "won": 1, "ate": 8, "tree": 3, "sex": 6, "fife": 5}
 LAST = -1  # "last"/"final": resolved against the guide's length
 FROM_END_WORDS = {"penultimate": -2}
+# Said around "last": "the step before last", "the last but one".
+FROM_END_PHRASES = {("before", "last"): -2, ("last", "but", "one"): -2}
 
 
 def number_to_words(n: int) -> str:
@@ -59,6 +61,9 @@ def read_ordinal(words: list[str], start: int) -> tuple[int, int] | None:
         return None
     if words[start] in FROM_END_WORDS:
         return FROM_END_WORDS[words[start]], 1
+    for phrase, value in FROM_END_PHRASES.items():
+        if tuple(words[start:start + len(phrase)]) == phrase:
+            return value, len(phrase)
     plain = _read_plain_ordinal(words, start)
     if plain is None or plain[0] < 0:
         return plain

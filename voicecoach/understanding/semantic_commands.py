@@ -46,6 +46,7 @@ class Guess:
     margin: float  # over the runner-up
     nearest: float  # cosine to the closest example of that intent
     nearest_not_command: float  # cosine to the closest example of "none" or "question"
+    nearest_command: float = 0.0  # cosine to the closest example of any command
 
     def is_command(self) -> bool:
         return (self.intent not in NOT_COMMANDS and self.probability >= MIN_PROBABILITY
@@ -71,7 +72,8 @@ class Layer:
         not_command = np.isin(self.example_class, [self.classes.index(name) for name in NOT_COMMANDS])
         return Guess(self.classes[best], float(probabilities[best]),
                      float(probabilities[best] - probabilities[order[1]]),
-                     float(similarity[self.example_class == best].max()), float(similarity[not_command].max()))
+                     float(similarity[self.example_class == best].max()), float(similarity[not_command].max()),
+                     float(similarity[~not_command].max()))
 
 
 def semantic_guess(text: str) -> Guess | None:
@@ -94,6 +96,16 @@ def is_everyday_talk(text: str) -> bool:
     everyday = similarity[layer.example_class == layer.classes.index("none")].max()
     question = similarity[layer.example_class == layer.classes.index("question")].max()
     return bool(everyday - question > EVERYDAY_OVER_QUESTION)
+
+
+def command_likeness(text: str) -> float | None:
+    """Cosine of the utterance to the closest example of any command (any length; the vector is the one safety by
+    meaning encoded), or None without the encoder."""
+    layer = trained_layer()
+    vector = semantic.encode(text) if layer is not None else None
+    if vector is None:
+        return None
+    return layer.guess(vector).nearest_command
 
 
 def unknown_words(text: str) -> list[str]:
@@ -124,9 +136,14 @@ def example_texts() -> dict[str, list[str]]:
     for phrase, intent in load_catalog().all_fixed().items():
         by_intent.setdefault(intent, []).append(phrase)
     for intent, phrases in by_intent.items():
-        step = max(1, len(phrases) // CATALOG_SAMPLE)
-        texts.setdefault(intent, []).extend(phrases[::step][:CATALOG_SAMPLE])
+        texts.setdefault(intent, []).extend(_stable_sample(phrases, CATALOG_SAMPLE))
     return texts
+
+
+def _stable_sample(phrases: list[str], count: int) -> list[str]:
+    """A spread sample chosen by a hash of each phrase, so adding phrasings to the catalog keeps the others'
+    choice (a sample by position shifted with every addition, and the layer with it)."""
+    return sorted(phrases, key=lambda p: hashlib.sha256(p.encode()).hexdigest())[:count]
 
 
 @lru_cache(maxsize=1)
