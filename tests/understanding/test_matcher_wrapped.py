@@ -80,3 +80,19 @@ def test_before_last_and_last_but_one_count_from_the_end() -> None:
 ])
 def test_wider_phrasings_of_each_command(guide, text, intent) -> None:
     assert match_intent(text, guide, DialogueContext(step=4)).name == intent
+
+
+@pytest.mark.parametrize("text, context, intent", [
+    ("now where were we", {"paused": True}, "resume"),
+    ("now where were we", {}, "where_am_i"),
+    ("okay you can carry on now", {"paused": True}, "resume"),
+    ("nah i'm alright ta", {"awaiting_confirmation": True}, "no"),
+    ("yeah go for it mate", {"awaiting_confirmation": True}, "yes"),
+    ("nah i'm alright ta", {}, "none"),
+])
+def test_replies_read_by_the_dialogue_state(guide, text, context, intent) -> None:
+    assert match_intent(text, guide, DialogueContext.from_mapping({"step": 4, **context})).name == intent
+
+
+def test_a_wrapped_goodbye_does_not_end_the_session(guide) -> None:
+    assert match_intent("sorry the line is bad but okay bye", guide, DialogueContext(step=4)).name != "stop"

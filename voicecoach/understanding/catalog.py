@@ -50,6 +50,7 @@ class WrappedCommands:
     request_starts: tuple[tuple[str, ...], ...] = ()
     reason_starts: tuple[tuple[str, ...], ...] = ()
     not_for_us: frozenset[str] = frozenset()
+    never_wrapped: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Catalog:
     understood: dict[str, str] | None = None  # every fixed phrasing the matcher knows: fixed, then more
     understood_templates: tuple[SlotTemplate, ...] = ()  # every slot template the matcher knows
     wrapped: WrappedCommands = WrappedCommands()
+    answer_leads: tuple[tuple[tuple[str, ...], str], ...] = ()  # ("nah",) -> "no", longest first
+    answer_max_words: int = 0
 
     def all_fixed(self) -> dict[str, str]:
         return self.understood if self.understood is not None else self.fixed
@@ -114,6 +117,10 @@ def load_catalog() -> Catalog:
         understood=understood,
         understood_templates=(*slot_templates, *more_templates),
         wrapped=_wrapped(data.get("wrapped") or {}),
+        answer_leads=tuple(sorted(((tuple(normalize(str(lead)).split()), str(intent))
+                                   for intent, leads in (data.get("answer_leads") or {}).items() for lead in leads),
+                                  key=lambda item: -len(item[0]))),
+        answer_max_words=int(data.get("answer_max_words", 0)),
     )
 
 
@@ -124,6 +131,7 @@ def _wrapped(data: dict[str, list[str]]) -> WrappedCommands:
         request_starts=_word_tuples(data.get("request_starts", [])),
         reason_starts=_word_tuples(data.get("reason_starts", [])),
         not_for_us=frozenset(normalize(w) for w in data.get("not_for_us", [])),
+        never_wrapped=frozenset(data.get("never_wrapped", [])),
     )
 
 

@@ -39,6 +39,7 @@ DISTRESS_PROBABILITY = 0.5
 ABOUT_SOMETHING = frozenset({"summary", "example", "more", "explain", "overview", "help"})
 MAX_FILLER_SPAN_WORDS = 16
 MIN_WRAPPED_WORDS = 3
+QUESTION_WORDS = frozenset("what why how when where who which".split())
 MAX_WRAPPED_WORDS = 20
 # A command followed by a reason ("go back i missed that") must sound like a command to someone at all: its
 # cosine to the closest command example (on the tuning halves, "go back i left teddy at nana's" 0.39, "hold on a
@@ -155,7 +156,23 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     intent = match_by_meaning(variants[-1], guide, context, text)
     if intent is not None:
         return intent
+    intent = _answer_by_lead(variants[-1], context, compiled.catalog, text)
+    if intent is not None:
+        return intent
     return match_question(words, guide, text)
+
+
+def _answer_by_lead(words: list[str], context: DialogueContext, catalog: Catalog, text: str) -> Intent | None:
+    """A short reply to a pending yes/no question that starts with a yes or a no ("nah i'm alright ta"), when no
+    command was heard in it and it asks nothing."""
+    if not context.awaiting_confirmation or len(words) > catalog.answer_max_words:
+        return None
+    for lead, name in catalog.answer_leads:
+        if tuple(words[:len(lead)]) == lead:
+            if any(w in QUESTION_WORDS for w in words[len(lead):]):
+                return None
+            return Intent(name, {}, 0.7, text)
+    return None
 
 
 def _sounds_like_distress(text: str) -> bool:
@@ -484,6 +501,8 @@ def _match_wrapped(words: list[str], guide: Guide, context: DialogueContext,
             if single and not (start and before[-1] in wrapped.single_word_after):
                 continue
             intent = _command_in(words[start:end], guide, context, compiled, text)
+            if intent is not None and intent.name in wrapped.never_wrapped:
+                continue
             if intent is not None and end < len(words):
                 likeness = command_likeness(text)
                 if likeness is None or likeness < REASON_MIN_COMMAND_LIKENESS:
