@@ -34,11 +34,13 @@ def main() -> None:
     l2 = float(sys.argv[1]) if len(sys.argv) > 1 else semantic_safety.L2
     held_out = {kind: np.zeros(len(texts[kind])) for kind in ("danger", "harmless")}
     for fold in range(FOLDS):
-        train = {kind: vectors[kind][folds[kind] != fold] for kind in ("danger", "harmless")}
-        layer = semantic_safety.fit_layer(train["danger"], train["harmless"], vectors["commands"], l2)
+        train = {kind: (vectors[kind][folds[kind] != fold], [t for t, f in zip(texts[kind], folds[kind]) if f != fold])
+                 for kind in ("danger", "harmless")}
+        layer = semantic_safety.fit_layer({**train, "commands": (vectors["commands"], texts["commands"])}, l2)
         for kind in ("danger", "harmless"):
             chosen = folds[kind] == fold
-            held_out[kind][chosen] = layer.probability(vectors[kind][chosen])
+            held_out[kind][chosen] = layer.probability(vectors[kind][chosen],
+                                                       [t for t, f in zip(texts[kind], folds[kind]) if f == fold])
     print(f"{len(texts['danger'])} danger and {len(texts['harmless'])} harmless examples, "
           f"{len(texts['commands'])} commands, everyday speech and faq questions always in training; "
           f"{FOLDS}-fold, ridge {l2}")

@@ -11,6 +11,7 @@ from voicecoach.guide.loader import load_guide
 from voicecoach.understanding.intents import DialogueContext
 from voicecoach.understanding.matcher import match_intent
 from voicecoach.understanding.safety import SafetyPatternError, _Compiler, find_concern, word_stem
+from voicecoach.understanding import semantic
 from voicecoach.understanding.semantic_safety import semantic_concern
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,3 +133,15 @@ def test_recognizers_are_given_plain_statements_of_danger_that_reach_safety(guid
 ])
 def test_spoken_forms_ends_and_play(text: str, wanted: bool) -> None:
     assert (find_concern(text) is not None) is wanted
+
+
+def test_a_pattern_match_the_meaning_layer_disputes_is_asked_not_dropped(guide) -> None:
+    """A broad pattern ('punishes me') in a question about the silent treatment: the coach asks first."""
+    text = "she's always like fine whatever and then punishes me for a week how do i get her to just tell me"
+    if not semantic.available():
+        pytest.skip("the sentence encoder is not installed")
+    assert find_concern(text) is not None
+    intent = match_intent(text, guide, DialogueContext(step=4))
+    assert intent.name == "safety" and intent.asks_first
+    certain = match_intent("he hit me again last night", guide, DialogueContext(step=4))
+    assert certain.name == "safety" and not certain.asks_first
