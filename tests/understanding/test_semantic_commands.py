@@ -8,9 +8,10 @@ import pytest
 
 from voicecoach.understanding import semantic
 from voicecoach.understanding.intents import DialogueContext
+from voicecoach.understanding.linear import train_softmax
 from voicecoach.understanding.matcher import match_intent
 from voicecoach.understanding.semantic_commands import (
-    NOT_COMMANDS, Guess, example_texts, semantic_guess, train_softmax,
+    EPOCHS, L2, LEARNING_RATE, NOT_COMMANDS, SCALE, Guess, example_texts, semantic_guess,
 )
 
 needs_encoder = pytest.mark.skipif(not semantic.available(), reason="the sentence encoder is not installed")
@@ -22,7 +23,8 @@ def test_softmax_layer_learns_separable_classes() -> None:
     vectors = np.vstack([c + 0.05 * rng.standard_normal((20, 8)) for c in centres])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = np.repeat(np.arange(3), 20)
-    weights = train_softmax(vectors, labels, np.ones(len(labels)), 3)
+    weights = train_softmax(vectors, labels, np.ones(len(labels)), 3, scale=SCALE, l2=L2, epochs=EPOCHS,
+                            learning_rate=LEARNING_RATE)
     predicted = (np.hstack([12.0 * vectors, np.ones((60, 1))]) @ weights).argmax(axis=1)
     assert (predicted == labels).all()
 

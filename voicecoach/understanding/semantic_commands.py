@@ -15,6 +15,7 @@ import numpy as np
 from voicecoach.datafile import packaged_yaml
 from voicecoach.understanding import semantic
 from voicecoach.understanding.catalog import load_catalog
+from voicecoach.understanding.linear import softmax, train_softmax
 from voicecoach.understanding.text import normalize, tokenize
 
 NOT_COMMANDS = ("none", "question", "distress")
@@ -64,7 +65,7 @@ class Layer:
     example_class: np.ndarray  # (examples,) index into classes
 
     def guess(self, vector: np.ndarray) -> Guess:
-        probabilities = _softmax(np.append(SCALE * vector, 1.0) @ self.weights)
+        probabilities = softmax(np.append(SCALE * vector, 1.0) @ self.weights)
         order = np.argsort(probabilities)[::-1]
         best = int(order[0])
         # einsum, not BLAS: on a busy small machine a threaded matrix-vector product costs milliseconds
@@ -159,11 +160,13 @@ def trained_layer() -> Layer | None:
     ours = _our_counts(texts)
     weights_per_example = np.array([1.0 if j < ours[name] else CATALOG_WEIGHT
                                     for name in classes for j in range(len(texts[name]))])
-    key = hashlib.sha256(repr((classes, flat, SCALE, L2, EPOCHS, LEARNING_RATE, CATALOG_WEIGHT)).encode()).hexdigest()[:16]
+    settings = (classes, flat, SCALE, L2, EPOCHS, LEARNING_RATE, CATALOG_WEIGHT)
+    key = hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
     name = f"command-layer-{key}"
     weights = semantic.load_array(name)
     if weights is None or weights.shape != (vectors.shape[1] + 1, len(classes)):
-        weights = train_softmax(vectors, labels, weights_per_example, len(classes))
+        weights = train_softmax(vectors, labels, weights_per_example, len(classes), scale=SCALE, l2=L2, epochs=EPOCHS,
+                                learning_rate=LEARNING_RATE)
         semantic.save_array(name, weights)
     return Layer(classes, weights, vectors, labels)
 
@@ -174,24 +177,3 @@ def _our_counts(texts: dict[str, list[str]]) -> dict[str, int]:
     ours = {str(k): len(v) for k, v in data["intents"].items()}
     ours.update(none=len(data["none"]), question=len(data["question"]), distress=len(data["distress"]))
     return {name: ours.get(name, 0) for name in texts}
-
-
-def train_softmax(vectors: np.ndarray, labels: np.ndarray, sample_weights: np.ndarray, classes: int,
-                  l2: float = L2, epochs: int = EPOCHS, learning_rate: float = LEARNING_RATE) -> np.ndarray:
-    """Weighted multinomial logistic regression by full-batch gradient descent; classes balanced."""
-    inputs = np.hstack([SCALE * vectors, np.ones((len(vectors), 1))])
-    targets = np.eye(classes)[labels]
-    counts = np.bincount(labels, weights=sample_weights, minlength=classes)
-    weight = sample_weights / counts[labels] * (len(labels) / classes)
-    weight = weight / weight.sum()
-    weights = np.zeros((inputs.shape[1], classes))
-    for _ in range(epochs):
-        probabilities = _softmax(inputs @ weights)
-        gradient = inputs.T @ ((probabilities - targets) * weight[:, None]) + l2 * weights
-        weights -= learning_rate * gradient
-    return weights
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)

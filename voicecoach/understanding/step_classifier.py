@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voicecoach.understanding import semantic
+from voicecoach.understanding.linear import softmax, train_softmax
 
 SCALE = 20.0  # sentence vectors are unit length; scaled, a linear layer can be sure of itself
 L2 = 1e-3
@@ -30,7 +31,7 @@ class StepClassifier:
         """The probability of each step (in the order of `steps`) for one unit vector."""
         # einsum, not BLAS: a threaded matrix-vector product costs milliseconds on a busy small machine
         scores = np.einsum("ij,i->j", self.weights[:-1], SCALE * vector) + self.weights[-1]
-        return _softmax(scores)
+        return softmax(scores)
 
 
 def step_classifier(name: str, steps: tuple[int, ...], vectors: np.ndarray, labels: np.ndarray) -> StepClassifier:
@@ -41,24 +42,7 @@ def step_classifier(name: str, steps: tuple[int, ...], vectors: np.ndarray, labe
     weights = semantic.load_array(cached)
     if weights is None or weights.shape != (vectors.shape[1] + 1, len(steps)):
         classes = np.searchsorted(np.array(steps), labels)
-        weights = train_softmax(vectors, classes, len(steps))
+        weights = train_softmax(vectors, classes, np.ones(len(classes)), len(steps), scale=SCALE, l2=L2, epochs=EPOCHS,
+                                learning_rate=LEARNING_RATE)
         semantic.save_array(cached, weights)
     return StepClassifier(steps, weights)
-
-
-def train_softmax(vectors: np.ndarray, classes: np.ndarray, count: int) -> np.ndarray:
-    """Multinomial logistic regression by full-batch gradient descent, every class weighing the same."""
-    inputs = np.hstack([SCALE * vectors, np.ones((len(vectors), 1))])
-    targets = np.eye(count)[classes]
-    weight = 1.0 / np.bincount(classes, minlength=count)[classes]
-    weight = weight / weight.sum()
-    weights = np.zeros((inputs.shape[1], count))
-    for _ in range(EPOCHS):
-        gradient = inputs.T @ ((_softmax(inputs @ weights) - targets) * weight[:, None]) + L2 * weights
-        weights -= LEARNING_RATE * gradient
-    return weights
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
