@@ -57,7 +57,7 @@ class Layer:
     harmless: np.ndarray  # (m, d) unit rows: look-alikes, commands, everyday speech, faq questions
 
     def probability(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
-        features = with_neighbours(np.hstack([vectors, word_bag(texts)]), vectors, self.danger, self.harmless)
+        features = layer_inputs(vectors, texts, self.danger, self.harmless)
         return 1.0 / (1.0 + np.exp(-(features @ self.weights + self.bias)))
 
 
@@ -73,11 +73,12 @@ def word_bag(texts: list[str]) -> np.ndarray:
     return bag / np.maximum(norms, 1e-12)
 
 
-def with_neighbours(features: np.ndarray, vectors: np.ndarray, danger: np.ndarray, harmless: np.ndarray,
-                    own: tuple[str, np.ndarray] | None = None) -> np.ndarray:
-    """The features with two columns more: the mean cosine of the sentence vectors to their NEIGHBOURS
-    closest danger examples and to their closest harmless ones. `own` = (kind, row of each vector in that
-    kind's examples) leaves a training example out of its own neighbours."""
+def layer_inputs(vectors: np.ndarray, texts: list[str], danger: np.ndarray, harmless: np.ndarray,
+                 own: tuple[str, np.ndarray] | None = None) -> np.ndarray:
+    """What the layer weighs for each text: its sentence vector, its word bag, and two neighbour columns, the
+    mean cosine of the vector to its NEIGHBOURS closest danger examples and to its closest harmless ones.
+    `own` = (kind, row of each vector in that kind's examples) leaves a training example out of its own
+    neighbours."""
     columns = []
     for kind, examples in (("danger", danger), ("harmless", harmless)):
         similarity = vectors @ examples.T
@@ -85,7 +86,7 @@ def with_neighbours(features: np.ndarray, vectors: np.ndarray, danger: np.ndarra
             similarity[np.arange(len(vectors)), own[1]] = -1.0
         k = min(NEIGHBOURS, examples.shape[0])
         columns.append(np.sort(similarity, axis=1)[:, -k:].mean(axis=1))
-    return np.hstack([features, np.stack(columns, axis=1)])
+    return np.hstack([vectors, word_bag(texts), np.stack(columns, axis=1)])
 
 
 def semantic_concern(text: str) -> float | None:
@@ -175,10 +176,8 @@ def fit_layer(examples: Examples, l2: float) -> Layer:
     danger, danger_texts = examples["danger"]
     references = np.vstack([examples["harmless"][0], examples["commands"][0]])
     reference_texts = [*examples["harmless"][1], *examples["commands"][1]]
-    rows = (with_neighbours(np.hstack([danger, word_bag(danger_texts)]), danger, danger, references,
-                            ("danger", np.arange(len(danger)))),
-            with_neighbours(np.hstack([references, word_bag(reference_texts)]), references, danger, references,
-                            ("harmless", np.arange(len(references)))))
+    rows = (layer_inputs(danger, danger_texts, danger, references, ("danger", np.arange(len(danger)))),
+            layer_inputs(references, reference_texts, danger, references, ("harmless", np.arange(len(references)))))
     labels = np.r_[np.ones(len(danger)), np.zeros(len(references))]
     weights = np.r_[np.full(len(danger), WEIGHTS["danger"]), np.full(len(examples["harmless"][0]), WEIGHTS["harmless"]),
                     np.full(len(examples["commands"][0]), WEIGHTS["commands"])]
