@@ -281,12 +281,10 @@ class WhisperRecognizer:
         return [phrase for phrase, _score, _index in found]
 
     def _near_pool(self) -> list[str]:
-        """The phrases a near miss may be corrected to: up to two words longer than near_max_words."""
+        """The phrases a near miss may be corrected to: up to two words longer than near_max_words (read from
+        the settings at each call, since a benchmark may change them)."""
         longest = self.settings.near_max_words + 2
-        if getattr(self, "_pool_words", None) != longest:
-            self._pool = [p for p in self.phrases if p.count(" ") < longest]
-            self._pool_words = longest
-        return self._pool
+        return [p for p in self.phrases if p.count(" ") < longest]
 
     def forced_logprobs(self, encoded: Encoded, phrases: Sequence[str]) -> list[float]:
         """Mean log-probability per token of each phrase (as Whisper would write it) given the audio, all
