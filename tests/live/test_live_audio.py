@@ -93,7 +93,9 @@ def test_own_voice_fed_back_into_the_microphone_never_triggers_anything(pulse, l
     finally:
         err = coach.close()
     assert "Traceback" not in err, err
-    assert sum(1 for line in lines if "(ignored: echo)" in line) >= 3, lines  # it did hear itself
+    # It did hear itself (the loopback works). How many pieces its voice is cut into depends on the pauses
+    # the endpointer finds, which vary with the host's load: one is proof enough.
+    assert any("(ignored: echo)" in line for line in lines), lines
     assert not _commands(lines), lines
     assert not [line for line in lines if line.startswith("coach> Sorry")], lines
 

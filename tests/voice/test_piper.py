@@ -15,7 +15,7 @@ from voicecoach.voice.normalize import cardinal, ordinal, spoken_form, year
 from voicecoach.voice.pace import PaceCurve, count_words, words_per_minute
 from voicecoach.voice.synthesizer import Synthesizer, VoiceSettings
 
-from voice_signals import loud_span, rms
+from voice_signals import loud_span, rms, timing_attempts
 
 VOICE = "en_US-joe-medium"
 # Not guide text (the pace curve was measured on the guide): ordinary coaching prose, 64 words.
@@ -146,8 +146,8 @@ def test_piper_speech_plays_through_the_test_sink(pulse, piper, tmp_path):
         assert speaker.warm_up()
         # The second sentence is synthesised while the first plays. On a starved host that takes longer
         # than the first sentence lasts (or blocks arrive late), which stretches the heard span; so the
-        # timing counts only when the host keeps up, measured up to 3 times. The speech is checked each time.
-        for attempt in range(3):
+        # timing counts only when the host keeps up, measured up to ATTEMPTS times. The speech is checked each time.
+        for attempt in timing_attempts():
             began = time.perf_counter()
             piper.synthesize(sentences[1])
             keeps_up = time.perf_counter() - began < 0.8 * clips[0].duration
@@ -181,7 +181,7 @@ def test_a_long_first_sentence_starts_with_its_first_clause_and_plays_whole(puls
     spans = []
     with SoundDeviceSpeaker(piper) as speaker:
         assert speaker.warm_up()
-        for attempt in range(3):  # measured again when a starved host delivered blocks late
+        for attempt in timing_attempts():  # measured again when a starved host delivered blocks late
             began = time.perf_counter()
             piper.synthesize(clause_pieces(sentence)[1])
             keeps_up = time.perf_counter() - began < 0.8 * clauses[0].duration

@@ -15,7 +15,7 @@ from voicecoach.voice.playback import SoundDeviceSpeaker
 from voicecoach.voice.speaker import Speaker
 from voicecoach.voice.synthesizer import Synthesizer, VoiceSettings
 
-from voice_signals import loud_span, rms
+from voice_signals import ATTEMPTS, loud_span, rms, timing_attempts
 
 pytestmark = pytest.mark.audio
 
@@ -62,11 +62,11 @@ def _hear(pulse, speaker, text: str, path) -> tuple:
 def test_speech_is_heard_on_the_sink_for_as_long_as_it_lasts(pulse, speaker, synthesizer, tmp_path):
     text = "Step one. Find a quiet place where you can talk."
     expected = sum(synthesizer.synthesize(s).duration for s in ("Step one.", "Find a quiet place where you can talk."))
-    for attempt in range(3):
+    for attempt in timing_attempts():
         result, heard, underran = _hear(pulse, speaker, text, tmp_path / f"heard-{attempt}.wav")
         if not underran:
             break
-    assert not underran, "the output device underran in 3 attempts: the machine is too busy to measure"
+    assert not underran, f"the output device underran in {ATTEMPTS} attempts: the machine is too busy to measure"
     assert isinstance(speaker, Speaker)
     assert result.completed and result.sentences_spoken == 2
     first, last = loud_span(heard.samples, heard.sample_rate)
@@ -146,7 +146,7 @@ def test_a_slower_rate_takes_effect_at_the_next_sentence(pulse, speaker, synthes
     text = "One two three four five. One two three four five. One two three four five."
     normal = synthesizer.synthesize("One two three four five.", rate=175).duration
     slow = synthesizer.synthesize("One two three four five.", rate=100).duration
-    for _ in range(3):
+    for _ in timing_attempts():
         underruns = speaker.underruns
         speaker.rate = 175
         task = speaker.speak_async(text)
@@ -156,7 +156,7 @@ def test_a_slower_rate_takes_effect_at_the_next_sentence(pulse, speaker, synthes
         speaker.rate = None
         if speaker.underruns == underruns:
             break
-    assert speaker.underruns == underruns, "the output device underran in 3 attempts: the machine is too busy"
+    assert speaker.underruns == underruns, f"the output device underran in {ATTEMPTS} attempts: the machine is too busy"
     span = result.ended_at - result.started_at
     assert span == pytest.approx(normal + 2 * slow, abs=0.15)
     assert span > 3 * normal + 0.5
@@ -181,7 +181,7 @@ def test_history_matches_what_the_sink_received(pulse, speaker, tmp_path):
     # 0.95 and above on a quiet machine. A block the starved process delivers late (under CI load, not
     # always flagged as an underrun) shifts part of the second, so a low score is measured again.
     scores = []
-    for attempt in range(3):
+    for attempt in timing_attempts():
         scores.append(_history_score(pulse, speaker, tmp_path / f"reference-{attempt}.wav"))
         if scores[-1] > 0.9:
             break
