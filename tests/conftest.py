@@ -28,6 +28,20 @@ import pytest
 from voicecoach.audio.synth import DEFAULT_VOICE, cached_synthesis
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_settings_folder(tmp_path_factory) -> Iterator[Path]:
+    """Every test, and every `voicecoach` it starts, reads and writes settings in a folder of its own:
+    never the developer's settings file (which would change what the tests run), never left behind."""
+    folder = tmp_path_factory.mktemp("settings")
+    saved = os.environ.get("VOICECOACH_CONFIG_DIR")
+    os.environ["VOICECOACH_CONFIG_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("VOICECOACH_CONFIG_DIR", None)
+    else:
+        os.environ["VOICECOACH_CONFIG_DIR"] = saved
+
+
 @dataclass
 class Recording:
     """A running `parec` capture of a sink monitor; `stop()` ends it and returns the WAV path."""

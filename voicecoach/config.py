@@ -1,4 +1,4 @@
-"""Where voicecoach keeps things: bundled guides, the user's guides, saved progress and models."""
+"""Where voicecoach keeps things: bundled guides, the user's guides, saved progress, models and settings."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ def user_content_dir() -> Path:
 def user_state_dir() -> Path:
     """Saved progress (VOICECOACH_STATE_DIR overrides)."""
     return _override("VOICECOACH_STATE_DIR") or Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def user_config_dir() -> Path:
+    """The settings file's folder (VOICECOACH_CONFIG_DIR overrides)."""
+    return _override("VOICECOACH_CONFIG_DIR") or Path(platformdirs.user_config_dir(APP_NAME))
 
 
 def user_models_dir() -> Path:

@@ -52,7 +52,7 @@ class ReferenceEchoFilter:
         ref = resample_to_16k(np.asarray(clip.samples), clip.sample_rate).astype(np.float64)
         if not np.any(ref) or not np.any(mic):
             return utterance.samples
-        residual = _subtract(mic, ref, _global_lag(mic, ref), self.settings)
+        residual = subtract_echo(mic, ref, global_lag(mic, ref), self.settings)
         share = float(np.dot(residual, residual)) / float(np.dot(mic, mic))
         log.debug("echo check: %.2f of the energy is not our own voice", share)
         if share < self.settings.residual_share:
@@ -62,14 +62,14 @@ class ReferenceEchoFilter:
         return np.clip(residual, -32768, 32767).astype(np.int16)
 
 
-def _global_lag(mic: np.ndarray, ref: np.ndarray) -> int:
+def global_lag(mic: np.ndarray, ref: np.ndarray) -> int:
     """Where in `ref` the `mic` signal starts, by cross-correlation (FFT)."""
     size = 1 << int(np.ceil(np.log2(len(ref) + len(mic))))
     correlation = np.fft.irfft(np.fft.rfft(ref, size) * np.conj(np.fft.rfft(mic, size)), size)
     return int(np.argmax(correlation[: max(1, len(ref) - len(mic) + 1)]))
 
 
-def _subtract(mic: np.ndarray, ref: np.ndarray, lag: int, settings: EchoSettings) -> np.ndarray:
+def subtract_echo(mic: np.ndarray, ref: np.ndarray, lag: int, settings: EchoSettings) -> np.ndarray:
     """`mic` minus our voice, block by block: each block finds its own lag near `lag` and its own gain,
     which follows the small clock drift between playback and capture over a long utterance."""
     block = int(settings.block_s * SAMPLE_RATE)

@@ -15,7 +15,7 @@ from typing import Sequence
 from voicecoach import __version__
 from voicecoach.errors import VoicecoachError
 
-AREAS = ("content", "understanding", "coach", "live", "speech", "voice", "demo")
+AREAS = ("content", "understanding", "coach", "live", "speech", "voice", "demo", "settings", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

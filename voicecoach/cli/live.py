@@ -1,15 +1,20 @@
-"""`voicecoach run`: the live coach (microphone or a recording in, voice or a WAV out)."""
+"""`voicecoach run`: the live coach (microphone or a recording in, voice or a WAV out). Options left out
+come from the settings file (voicecoach.settings), so the kept ones default to None here."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach.cli.common import add_guide_option
 from voicecoach.errors import VoicecoachError
 from voicecoach.guide.library import find_guide
 from voicecoach.speech.engine import ENGINES
+
+if TYPE_CHECKING:
+    from voicecoach.live import LiveOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,12 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--output-device", metavar="NAME_OR_INDEX", help="speaker (see `voicecoach devices`)")
     run.add_argument("--voice", help="text-to-speech voice (see `voicecoach voices`)")
     run.add_argument("--rate", type=int, help="speaking rate in words per minute (default: the saved rate, else 170)")
-    run.add_argument("--volume", type=float, default=1.0, help="speech volume, 0.0 to 1.0 (default: %(default)s)")
-    run.add_argument("--wake-word", metavar="PHRASE", help='only act on speech that starts with PHRASE, e.g. "hey coach"')
-    run.add_argument("--continuous", action="store_true", help="read the whole guide like an audiobook; any command interrupts")
+    run.add_argument("--volume", type=float, help="speech volume, 0.0 to 1.0 (default: 1.0)")
+    run.add_argument("--wake-word", metavar="PHRASE",
+                     help='only act on speech that starts with PHRASE, e.g. "hey coach" ("" turns it off)')
+    run.add_argument("--continuous", action=argparse.BooleanOptionalAction,
+                     help="read the whole guide like an audiobook; any command interrupts")
     run.add_argument("--fresh", action="store_true", help="ignore saved progress")
-    run.add_argument("--quiet", action="store_true", help="no live status line")
-    run.add_argument("--engine", choices=ENGINES, default="auto",
+    run.add_argument("--quiet", action=argparse.BooleanOptionalAction, help="no live status line")
+    run.add_argument("--engine", choices=ENGINES,
                      help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx)")
     run.add_argument("--model", type=Path, help="a Vosk model folder")
     run.add_argument("--min-confidence", type=float, help="reject transcripts below this confidence (0..1)")
@@ -43,7 +50,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    from voicecoach.live import LiveOptions, run_session
+    from voicecoach.live import run_session
+    from voicecoach.settings import apply_settings, load_run_settings
+
+    args = apply_settings(args, load_run_settings())
+    options = live_options(args)
+    return run_session(find_guide(args.guide), options, sys.stdout)
+
+
+def live_options(args: argparse.Namespace) -> LiveOptions:
+    """The session's options from parsed (and settings-filled) arguments; VoicecoachError for bad ones."""
+    from voicecoach.live import LiveOptions
 
     if args.hangover_ms is not None and not 90 <= args.hangover_ms <= 3000:
         raise VoicecoachError("--hangover-ms must be between 90 and 3000", "360 is the default")
@@ -54,4 +71,4 @@ def run_live(args: argparse.Namespace) -> int:
         output_device=args.output_device, voice=args.voice, rate=args.rate, volume=args.volume, wake_phrase=args.wake_word,
         continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
         min_confidence=args.min_confidence, record_dir=args.record, hangover_ms=args.hangover_ms)
-    return run_session(find_guide(args.guide), options, sys.stdout)
+    return options
