@@ -17,7 +17,7 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
-from tests.understanding.cases import judge, load_cases  # noqa: E402
+from voicecoach.understanding.labelled_cases import judge, load_cases  # noqa: E402
 from voicecoach.understanding.answers import answer_question  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
 from voicecoach.understanding.intents import DialogueContext  # noqa: E402

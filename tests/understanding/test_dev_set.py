@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.understanding.cases import judge, load_cases
+from voicecoach.understanding.labelled_cases import judge, load_cases
 from tests.understanding.conftest import SHARED
 
 DEV_SET = SHARED / "eval" / "commands-dev.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.understanding.cases import judge, load_cases
+from voicecoach.understanding.labelled_cases import judge, load_cases
 from voicecoach.understanding.catalog import command_phrases
 from voicecoach.understanding.intents import INTENT_NAMES, DialogueContext
 from voicecoach.understanding.matcher import match_intent

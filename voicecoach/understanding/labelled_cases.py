@@ -1,4 +1,5 @@
-"""Reading labelled utterance sets (the shared dev set, the benchmark's own paraphrases) and judging one."""
+"""Labelled utterance sets (the shared dev set, the benchmark's sets) and judging one case: used by the tests
+and by bench/intents.py alike, so a benchmark never imports from tests/."""
 
 from __future__ import annotations
 
