@@ -184,3 +184,24 @@ def test_the_settings_choose_what_the_doctor_checks(tmp_path) -> None:
     assert found["recognizer"]["verdict"] == "ok" and found["recognizer"]["details"]["engine"] == "pocketsphinx"
     assert found["voice"]["verdict"] == "ok" and found["voice"]["details"]["engine"] == "espeak"
     assert found["settings"]["verdict"] == "warn" and ":3:1: hangover-ms: 5 is out of range" in found["settings"]["summary"]
+
+
+def test_a_tampered_voice_is_reported_and_espeak_named_instead(tmp_path) -> None:
+    env = no_devices_env(tmp_path)
+    voice = MODELS / "en_US-joe-medium"
+    copy = tmp_path / "models" / voice.name
+    shutil.copytree(voice, copy)
+    onnx = next(copy.glob("*.onnx"))
+    with open(onnx, "r+b") as handle:  # one byte changed, same size
+        handle.seek(5000)
+        byte = handle.read(1)
+        handle.seek(5000)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    empty = tmp_path / "no-checkout-models"
+    empty.mkdir()
+    report, _ = run_json(env, hide_checkout=empty)
+    voice_check = checks(report)["voice"]
+    assert voice_check["verdict"] == "warn", voice_check
+    assert "espeak" in voice_check["summary"].lower(), voice_check
+    assert "failed verification" in voice_check["summary"] and ".onnx" in voice_check["summary"], voice_check
+    assert voice_check["details"]["verified"] is False and voice_check["details"]["engine"] == "espeak"
