@@ -46,13 +46,13 @@ def held_out_tables(guide) -> None:
     """Each set written apart from the matcher, on its tuning and its test half."""
     context = DialogueContext(step=4)
     rows = []
-    for name in ("commands-heldout", "commands-third"):
+    for name in ("commands-heldout", "commands-third", "commands-fourth"):
         commands = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in commands if c["split"] == half]
             rows.append((f"{name}: right intent and slots", half,
                          sum(judge(c, guide, {"step": 4})[0] for c in cases), len(cases)))
-    for name in ("commands-ignore", "commands-ignore-third"):
+    for name in ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth"):
         ignore = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in ignore if c["split"] == half]
@@ -76,9 +76,11 @@ def held_out_tables(guide) -> None:
     for name, label in (("safety-crisis", "crisis statements: reach the safety path"),
                         ("safety-crisis-extra", "more crisis statements (new angles): reach the safety path"),
                         ("safety-crisis-third", "third crisis set: reach the safety path"),
+                        ("safety-crisis-fourth", "fourth crisis set: reach the safety path"),
                         ("safety-near-misses", "near-misses: reach the safety path (lower is better)"),
                         ("safety-near-misses-extra", "harder near-misses: reach the safety path (lower is better)"),
-                        ("safety-near-misses-third", "third near-miss set: reach the safety path (lower is better)")):
+                        ("safety-near-misses-third", "third near-miss set: reach the safety path (lower is better)"),
+                        ("safety-near-misses-fourth", "fourth near-miss set: reach the safety path (lower is better)")):
         cases = _cases(f"{name}.yaml")
         for half in HALVES:
             intents = [match_intent(c["text"], guide, context) for c in cases if c["split"] == half]
@@ -89,7 +91,7 @@ def held_out_tables(guide) -> None:
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
     # Misses are listed from the tuning halves only: the test halves are for reporting, never for reading.
-    crisis = [c for name in ("safety-crisis", "safety-crisis-extra", "safety-crisis-third") for c in _cases(f"{name}.yaml")]
+    crisis = [c for name in ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth") for c in _cases(f"{name}.yaml")]
     missed = [c for c in crisis if c["split"] == "tune" and match_intent(c["text"], guide, context).name != "safety"]
     print("\n| crisis statements missed (tuning halves) | kind |\n|---|---|")
     for case in missed:
