@@ -46,19 +46,19 @@ def held_out_tables(guide) -> None:
     """Each set written apart from the matcher, on its tuning and its test half."""
     context = DialogueContext(step=4)
     rows = []
-    for name in ("commands-heldout", "commands-third", "commands-fourth"):
+    for name in ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth"):
         commands = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in commands if c["split"] == half]
             rows.append((f"{name}: right intent and slots", half,
                          sum(judge(c, guide, {"step": 4})[0] for c in cases), len(cases)))
-    for name in ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth"):
+    for name in ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth"):
         ignore = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in ignore if c["split"] == half]
             rows.append((f"{name}: accepted as a command (lower is better)", half,
                          sum(match_intent(c["text"], guide, context).name != "none" for c in cases), len(cases)))
-    for name in ("questions-heldout", "questions-third"):
+    for name in ("questions-heldout", "questions-third", "questions-fifth"):
         questions = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in questions if c["split"] == half]
@@ -67,7 +67,7 @@ def held_out_tables(guide) -> None:
                 wanted = case["answer_step"] if isinstance(case["answer_step"], list) else [case["answer_step"]]
                 right += _answered_step(case["text"], guide, context) in wanted
             rows.append((f"{name}: answered from the right step", half, right, len(cases)))
-    for name in ("questions-uncovered", "questions-uncovered-third"):
+    for name in ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth"):
         uncovered = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in uncovered if c["split"] == half]
