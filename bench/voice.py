@@ -6,7 +6,9 @@
 
 First audio: the time to synthesise the first sentence of a reply (what a speaker waits for before the
 device gets sound), over the first sentences of every step and faq answer of the bundled guide, each voice
-already loaded and warmed up. Pace: words heard per minute (after normalisation, sentence clips back to
+already loaded and warmed up. Then in a session: a scripted conversation over the bundled guide through the
+real coach, each reply's first audio with Piper cold and with speech made ahead (voice/prepared.py: the
+likely next reply's first sentence made while the listener listens, here while the reply would play). Pace: words heard per minute (after normalisation, sentence clips back to
 back as SoundDeviceSpeaker plays them) against the rate asked, on guide sentences not used to calibrate.
 """
 
@@ -128,6 +130,39 @@ def first_audio(synthesizer, sentences: list[str]) -> list[float]:
     return times
 
 
+# A listener's turns: mostly reading on, with the other things people ask for between.
+SESSION_SCRIPT = ("next", "next", "repeat", "more", "next", "summary", "next", "previous", "next", "next", "example",
+                  "more", "next", "where_am_i", "next", "repeat", "next", "next", "more", "next")
+
+
+def session_first_audio(synthesizer, prepared: bool, passes: int = 2) -> list[float]:
+    """First audio of each reply in SESSION_SCRIPT (`passes` times), through the real coach; with `prepared`,
+    each reply's playing time (its audio's length, at most 3 s) is given to making the next one ahead."""
+    from voicecoach.coach.machine import Coach
+    from voicecoach.understanding.intents import Intent
+    from voicecoach.voice.prepared import PreparedSpeech
+
+    speech = PreparedSpeech(synthesizer) if prepared else synthesizer
+    times = []
+    for _ in range(passes):
+        coach = Coach(find_guide(None))
+        reply = coach.start()
+        for name in SESSION_SCRIPT:
+            if prepared:
+                place = coach.state.place
+                step = coach.guide.step(place.step)
+                order = ("next", "more") if place.paragraph >= len(step.body) else ("more", "next")
+                firsts = [r.sentences[0] for r in (coach.preview(Intent(n, {})) for n in order) if r is not None]
+                speech.prepare(firsts, reply.rate)
+                time.sleep(min(3.0, 0.06 * len(reply.text.split()) * 4))  # the listener hears the reply
+            reply = coach.handle(Intent(name, {}))
+            began = time.perf_counter()
+            parts = getattr(speech, "synthesize_parts", None)
+            next(iter(parts(reply.sentences[0], reply.rate))) if parts else speech.synthesize(reply.sentences[0], reply.rate)
+            times.append(time.perf_counter() - began)
+    return times
+
+
 def p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
@@ -219,6 +254,14 @@ def main() -> int:
         results[name] = times
         print(f"{name:<10} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
     print(f"ratio piper/espeak median: {statistics.median(results['piper']) / statistics.median(results['espeak-ng']):.1f}")
+    print(f"\nfirst audio in a session ({len(SESSION_SCRIPT)} turns twice through the real coach, ms)")
+    print(f"{'piper':<22} {'median':>7} {'p95':>7} {'max':>7}")
+    session = {}
+    for label, prepared in (("cold", False), ("speech made ahead", True)):
+        times = session_first_audio(piper, prepared)
+        session[label] = times
+        print(f"{label:<22} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
+    print(f"ratio made-ahead/cold median: {statistics.median(session['speech made ahead']) / statistics.median(session['cold']):.2f}")
     if args.first_audio_only:
         return 0
 

@@ -255,11 +255,25 @@ class Session:
     def _say(self, reply: Reply) -> None:
         if self.on_reply is not None:
             self.on_reply(reply)
-        self._task = self.speaker.speak_async(reply.text, rate=reply.rate)
+        self._task = self.speaker.speak_async(reply.text, rate=reply.rate, on_done=self._ahead_of(reply))
         if self.settings.wait_for_speech:
             self._task.wait(timeout=120)
         if reply.action is Action.END:
             self.ended = True
+
+    def _ahead_of(self, reply: Reply) -> Callable[[SpeechResult], None] | None:
+        """When the speaker can make speech ahead: a callback for the end of `reply` that makes the first
+        sentence of the likely next replies (reading on: the next paragraph or step), worked out now, on
+        this thread, since the coach is not thread-safe."""
+        prepare = getattr(getattr(self.speaker, "synthesizer", None), "prepare", None)
+        state = self.coach.state
+        if prepare is None or reply.action is Action.END or state.place is None:
+            return None
+        step = self.coach.guide.step(state.place.step)
+        order = ("next", "more") if state.place.paragraph >= len(step.body) else ("more", "next")
+        previews = [self.coach.preview(Intent(name, {}, 1.0, "(ahead)")) for name in order]
+        firsts = [p.sentences[0] for p in previews if p is not None]
+        return (lambda result: prepare(firsts, reply.rate)) if firsts else None
 
     def _interrupt(self) -> None:
         """Stop the coach mid-reply and tell it how many sentences were heard."""

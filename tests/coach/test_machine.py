@@ -346,3 +346,17 @@ def test_possible_danger_is_checked_before_the_guide_stops(new_coach: NewCoach, 
     coach = started(new_coach)
     likely = coach.handle(Intent("safety", {"concern": "meaning"}, 0.95))
     assert likely.text.startswith(guide.safety.message)  # likely danger: no question first
+
+
+def test_a_preview_is_the_reply_the_intent_would_get_and_changes_nothing(new_coach: NewCoach, state_dir) -> None:
+    coach = started(new_coach)
+    state, saved = coach.state, sorted(p.read_bytes() for p in state_dir.rglob("*") if p.is_file())
+    preview = coach.preview(Intent("next", {}))
+    assert preview is not None and preview.sentences[0].startswith("Step 2 of 3")
+    assert coach.state == state  # the place, the last reply for "repeat", everything as it was
+    assert sorted(p.read_bytes() for p in state_dir.rglob("*") if p.is_file()) == saved  # nothing saved
+    assert turn(coach, "next") == preview  # and it is what "next" then says
+
+
+def test_no_preview_before_the_coach_has_started(new_coach: NewCoach) -> None:
+    assert new_coach().preview(Intent("next", {})) is None

@@ -15,35 +15,14 @@ from voicecoach.voice.normalize import cardinal, ordinal, spoken_form, year
 from voicecoach.voice.pace import PaceCurve, count_words, words_per_minute
 from voicecoach.voice.synthesizer import Synthesizer, VoiceSettings
 
+from voice_signals import VOICE
 from voice_signals import loud_span, rms, timing_attempts
 
-VOICE = "en_US-joe-medium"
 # Not guide text (the pace curve was measured on the guide): ordinary coaching prose, 64 words.
 PARAGRAPH = ("When a conversation gets hard, slow down before you answer. Notice your breathing and the tension "
              "in your shoulders. Say what you heard in your own words, and ask whether you understood it "
              "correctly. You do not have to agree with everything. You only have to show that you are trying "
              "to understand, and that the relationship matters more to you than winning.")
-
-
-def _installed_voice():
-    from voicecoach.assets.store import find_asset
-
-    folder = find_asset(VOICE)
-    if folder is None or piper_engine.piper_unavailable_reason():
-        pytest.skip(f"the Piper voice {VOICE} or piper-tts is not installed (scripts/setup installs both)")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def voice_source():
-    """The installed voice's verified folder (found before a test narrows where the store looks)."""
-    return _installed_voice()
-
-
-@pytest.fixture(scope="module")
-def piper() -> piper_engine.PiperSynthesizer:
-    _installed_voice()
-    return piper_engine.PiperSynthesizer(VoiceSettings(VOICE))
 
 
 @pytest.fixture()
@@ -121,8 +100,7 @@ def test_without_the_voice_espeak_speaks_and_says_why_once(only_models_in):
     assert not statuses["piper"].available and statuses["espeak"].available
 
 
-def test_auto_prefers_piper_and_named_voices_pick_their_engine(monkeypatch):
-    _installed_voice()
+def test_auto_prefers_piper_and_named_voices_pick_their_engine(monkeypatch, voice_source):
     monkeypatch.delenv(engines.ENGINE_VARIABLE, raising=False)
     assert engines.engine_for(None) == "auto"
     assert engines.engine_for("piper") == engines.engine_for(VOICE) == "piper"

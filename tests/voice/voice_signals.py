@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+VOICE = "en_US-joe-medium"  # the Piper voice scripts/setup installs
 COMMANDS = ("next step", "go back", "repeat that", "pause", "explain listening", "start over")
 
 

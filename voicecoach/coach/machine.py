@@ -103,6 +103,20 @@ class Coach:
         self._autosave()
         return reply
 
+    def preview(self, intent: Intent) -> Reply | None:
+        """The reply `intent` would get now, with nothing changed or saved (so its speech can be made
+        ahead); None when there is no place yet or the intent has no reply here."""
+        if self._state.place is None:
+            return None
+        state, last_intent, store = self._state, self._last_intent, self._store
+        self._store = None  # a preview is never saved
+        try:
+            return self.handle(intent)
+        except (RuntimeError, ValueError, KeyError):
+            return None
+        finally:
+            self._state, self._last_intent, self._store = state, last_intent, store
+
     def interrupted(self, sentences_spoken: int) -> None:
         """The last reply was cut off after `sentences_spoken` sentences: keep the exact place."""
         s = self._state

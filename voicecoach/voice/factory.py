@@ -43,8 +43,10 @@ def open_speaker(*, device: str | int | None = None, voice: str | None = None, r
         return WavFileSpeaker(wav_path, synthesizer)
     from voicecoach.voice.playback import SoundDeviceSpeaker
 
-    try:
-        speaker = SoundDeviceSpeaker(synthesizer, device, on_event=on_event)
+    from voicecoach.voice.prepared import PreparedSpeech
+
+    try:  # live speech: replies the coach is likely to give next are made ahead (prepared.py)
+        speaker = SoundDeviceSpeaker(PreparedSpeech(synthesizer), device, on_event=on_event)
     except UnknownDeviceError:
         raise
     except DeviceError as error:

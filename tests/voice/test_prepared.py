@@ -1,0 +1,109 @@
+"""Speech made ahead (PreparedSpeech) over the real voices: espeak-ng for the behaviour, Piper for the point
+of it (its first audio comes at once when the sentence was made before)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from voicecoach.voice.prepared import PreparedSpeech
+from voicecoach.voice.synthesizer import Synthesizer, VoiceSettings
+
+SENTENCE = "Step two of three: water them in the morning."
+
+
+class CountingSynthesizer:
+    """The real espeak-ng synthesizer, counting the sentences it is asked to make."""
+
+    def __init__(self) -> None:
+        self.inner = Synthesizer(VoiceSettings(voice="en-us"))
+        self.settings = self.inner.settings
+        self.made: list[str] = []
+        self.lock = threading.Lock()
+
+    def synthesize(self, text: str, rate: int | None = None):
+        with self.lock:
+            self.made.append(text)
+        return self.inner.synthesize(text, rate)
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_prepared_sentence_is_made_once_and_served_whole() -> None:
+    counting = CountingSynthesizer()
+    speech = PreparedSpeech(counting)
+    speech.prepare([SENTENCE], rate=170)
+    assert wait_until(lambda: speech.is_made(SENTENCE, 170))
+    clip = speech.synthesize(SENTENCE, rate=170)
+    again = list(speech.synthesize_parts(SENTENCE, rate=170))
+    assert counting.made == [SENTENCE] and speech.hits == 2
+    assert len(again) == 1 and np.array_equal(again[0].samples, clip.samples)
+    assert clip.duration > 1.0
+
+
+def test_another_rate_is_another_sentence() -> None:
+    counting = CountingSynthesizer()
+    speech = PreparedSpeech(counting)
+    slow = speech.synthesize(SENTENCE, rate=120)
+    fast = speech.synthesize(SENTENCE, rate=240)
+    assert counting.made == [SENTENCE, SENTENCE] and slow.duration > fast.duration * 1.4
+
+
+def test_what_was_said_is_kept_for_repeat_and_the_oldest_is_dropped() -> None:
+    counting = CountingSynthesizer()
+    speech = PreparedSpeech(counting, capacity=2)
+    for text in ("One.", "Two.", "Three."):
+        speech.synthesize(text)
+    speech.synthesize("Three.")
+    speech.synthesize("One.")
+    assert counting.made == ["One.", "Two.", "Three.", "One."]
+
+
+def test_a_sentence_being_made_ahead_is_waited_for_not_made_twice() -> None:
+    counting = CountingSynthesizer()
+    speech = PreparedSpeech(counting)
+    long = " ".join([SENTENCE] * 4)
+    speech.prepare([long])
+    assert wait_until(lambda: counting.made == [long], 5)  # the background has started on it
+    speech.synthesize(long)
+    assert counting.made == [long]
+
+
+def test_new_wishes_replace_old_ones_not_yet_made_and_a_failure_is_only_logged() -> None:
+    class Failing(CountingSynthesizer):
+        def synthesize(self, text, rate=None):
+            if text == "Broken.":
+                raise RuntimeError("the voice failed")
+            return super().synthesize(text, rate)
+
+    speech = PreparedSpeech(Failing())
+    speech.prepare(["Broken.", "Fine."])
+    assert wait_until(lambda: speech.is_made("Fine."))
+    assert not speech.is_made("Broken.")
+    speech.close()
+
+
+@pytest.mark.slow
+def test_with_piper_a_prepared_first_sentence_has_its_first_audio_at_once(piper) -> None:
+    speech = PreparedSpeech(piper)
+    first = "Step seven of ten: Give each other room to grow, and notice what changes between you."
+    began = time.perf_counter()
+    cold = next(iter(piper.synthesize_parts(first)))
+    cold_seconds = time.perf_counter() - began
+    speech.prepare([first])
+    assert wait_until(lambda: speech.is_made(first), 30)
+    began = time.perf_counter()
+    served = next(iter(speech.synthesize_parts(first)))
+    served_seconds = time.perf_counter() - began
+    assert served.duration > cold.duration  # the whole sentence, not only its first clause
+    assert served_seconds < cold_seconds / 10, (served_seconds, cold_seconds)
