@@ -163,6 +163,12 @@ def session_first_audio(synthesizer, prepared: bool, passes: int = 2) -> list[fl
     return times
 
 
+def print_times(label: str, times: list[float], width: int) -> list[float]:
+    """One table row: the label, then median, p95 and max of `times` (seconds) in ms; returns `times`."""
+    print(f"{label:<{width}} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
+    return times
+
+
 def p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
@@ -250,17 +256,13 @@ def main() -> int:
     print(f"{'voice':<10} {'median':>7} {'p95':>7} {'max':>7}")
     results = {}
     for name, synth in (("piper", piper), ("espeak-ng", espeak)):
-        times = first_audio(synth, firsts)
-        results[name] = times
-        print(f"{name:<10} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
+        results[name] = print_times(name, first_audio(synth, firsts), 10)
     print(f"ratio piper/espeak median: {statistics.median(results['piper']) / statistics.median(results['espeak-ng']):.1f}")
     print(f"\nfirst audio in a session ({len(SESSION_SCRIPT)} turns twice through the real coach, ms)")
     print(f"{'piper':<22} {'median':>7} {'p95':>7} {'max':>7}")
     session = {}
     for label, prepared in (("cold", False), ("speech made ahead", True)):
-        times = session_first_audio(piper, prepared)
-        session[label] = times
-        print(f"{label:<22} {statistics.median(times) * 1000:7.0f} {p95(times) * 1000:7.0f} {max(times) * 1000:7.0f}")
+        session[label] = print_times(label, session_first_audio(piper, prepared), 22)
     print(f"ratio made-ahead/cold median: {statistics.median(session['speech made ahead']) / statistics.median(session['cold']):.2f}")
     if args.first_audio_only:
         return 0

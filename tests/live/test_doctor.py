@@ -47,6 +47,15 @@ def run_json(env: dict[str, str], *args: str, hide_checkout: Path | None = None)
     return json.loads(result.stdout), result
 
 
+def flip_one_byte(path: Path, at: int = 5000) -> None:
+    """Tamper with a model file: one byte changed, the size the same."""
+    with open(path, "r+b") as handle:
+        handle.seek(at)
+        byte = handle.read(1)
+        handle.seek(at)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+
+
 def checks(report: dict) -> dict[str, dict]:
     return {check["name"]: check for check in report["checks"]}
 
@@ -146,11 +155,7 @@ def test_a_tampered_model_is_reported_and_not_used(tmp_path) -> None:
     env = no_devices_env(tmp_path)
     copy = tmp_path / "models" / WHISPER.name
     shutil.copytree(WHISPER, copy)
-    with open(copy / "model.bin", "r+b") as handle:  # one byte changed, same size
-        handle.seek(5000)
-        byte = handle.read(1)
-        handle.seek(5000)
-        handle.write(bytes([byte[0] ^ 0xFF]))
+    flip_one_byte(copy / "model.bin")
     empty = tmp_path / "no-checkout-models"
     empty.mkdir()
     report, _ = run_json(env, hide_checkout=empty)
@@ -192,11 +197,7 @@ def test_a_tampered_voice_is_reported_and_espeak_named_instead(tmp_path) -> None
     copy = tmp_path / "models" / voice.name
     shutil.copytree(voice, copy)
     onnx = next(copy.glob("*.onnx"))
-    with open(onnx, "r+b") as handle:  # one byte changed, same size
-        handle.seek(5000)
-        byte = handle.read(1)
-        handle.seek(5000)
-        handle.write(bytes([byte[0] ^ 0xFF]))
+    flip_one_byte(onnx)
     empty = tmp_path / "no-checkout-models"
     empty.mkdir()
     report, _ = run_json(env, hide_checkout=empty)
