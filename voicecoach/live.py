@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from voicecoach.audio.echo import ReferenceEchoFilter
+from voicecoach.audio.echo_canceller import CaptureEchoCanceller, EchoCancellingSource, choose_echo_canceller
+from voicecoach.audio.echo_canceller import summary as echo_summary
 from voicecoach.audio.events import DeviceEvent
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.progress import ProgressStore
@@ -44,6 +46,7 @@ class LiveOptions:
     min_confidence: float | None = None
     record_dir: Path | None = None
     hangover_ms: int | None = None
+    echo_cancel: str = "auto"  # auto|on|off: WebRTC AEC3 in the capture path (voicecoach.audio.echo_canceller)
 
 
 def listening_phrases(guide: Guide, wake_phrase: str | None) -> list[str]:
@@ -63,6 +66,21 @@ def open_recognizer(guide: Guide, options: LiveOptions, own_process: bool = Fals
     if own_process:
         return RecognizerProcess(phrases, options.engine, options.model, notice=notice)
     return build_recognizer(phrases, options.engine, options.model, notice=notice)
+
+
+def _with_echo_canceller(source, history, mode: str):
+    """The microphone with the coach's voice cancelled frame by frame (when a canceller is available and
+    the speaker keeps a playback history), and the stage; the choice is said in one line at startup."""
+    choice = choose_echo_canceller(mode)
+    if choice.available and history is None:
+        print("voicecoach: echo cancellation: not needed (the coach's voice does not go to a speaker)",
+              file=sys.stderr, flush=True)
+        return source, None
+    print(f"voicecoach: {choice.describe()}", file=sys.stderr, flush=True)
+    if not choice.available:
+        return source, None
+    stage = CaptureEchoCanceller(choice.create(), history)
+    return EchoCancellingSource(source, stage), stage
 
 
 def _device(spec: str | None) -> str | int | None:
@@ -86,6 +104,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
 
         source = MicrophoneSource(_device(options.input_device), on_event=devices.report)
     status = StatusLine(enabled=not options.quiet and not file_input)
+    canceller: CaptureEchoCanceller | None = None
     devices.status = status
     speaker = None
     session = None
@@ -105,7 +124,9 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         if options.min_confidence is not None:
             settings.min_confidence = options.min_confidence
         history = getattr(speaker, "history", None)
-        echo = ReferenceEchoFilter(history) if history is not None else None
+        echo = ReferenceEchoFilter(history) if history is not None else None  # the backstop, after the canceller
+        if not file_input:
+            source, canceller = _with_echo_canceller(source, history, options.echo_cancel)
 
         def on_turn(turn: Turn) -> None:
             shown = f"heard {turn.heard!r} → {turn.intent.name}" if turn.heard else "…"
@@ -139,6 +160,8 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         status.close()
         source.close()
         _log_audio_health(source, speaker)
+        if canceller is not None:  # one line: how late the coach heard itself and how much was removed
+            print(f"voicecoach: {echo_summary(canceller)}", file=sys.stderr, flush=True)
         if speaker is not None:
             speaker.close()
         if isinstance(recognizer, RecognizerProcess):

@@ -1,5 +1,6 @@
 """The microphone as an audio source: a sounddevice raw input stream at a rate the device supports,
-resampled to 16 kHz mono with soxr.
+resampled to 16 kHz mono with soxr. Each frame can come with the time it was captured (for the echo
+canceller, which pairs it with what the speaker was playing then).
 
 sounddevice is imported lazily: PortAudio scans devices (and reads PULSE_SERVER) when it is loaded.
 """
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 CANDIDATE_RATES = (16000, 48000, 44100, 32000, 22050, 8000)
 START_TIMEOUT = 6.0  # seconds a new stream may take to deliver audio (PulseAudio's ALSA plugin: ~2 s)
 STALL_TIMEOUT = 3.0  # seconds without audio from a running stream before the device counts as lost
+RESYNC_SECONDS = 0.02  # frames whose capture times disagree by more than this start a new run of frames
+CLOCK_RESTART_SECONDS = 0.5  # a block's measured capture time this far from the sample count restarts the count
 NO_MIC_HINT = "use `voicecoach chat` to type instead, or pick a device with --input-device NAME_OR_INDEX"
 
 
@@ -78,7 +81,7 @@ class MicrophoneSource:
         self.input_overflows = 0  # blocks the device lost because this process was not scheduled in time
         self.on_event = on_event
         self.retry_s = retry_s
-        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / FRAME_MS)))
+        self._queue: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / FRAME_MS)))
         self._closed = False
         self._stream = self._open()
         log.info("microphone %r at %d Hz", self.device.name, self.rate)
@@ -88,6 +91,8 @@ class MicrophoneSource:
         self._resampler = None if self.rate == SAMPLE_RATE else soxr.ResampleStream(
             self.rate, SAMPLE_RATE, 1, dtype="int16", quality="HQ")
         self._pending = np.zeros(0, np.int16)
+        self._pending_at = 0.0  # when the first pending sample was captured
+        self._next_at: float | None = None  # the capture clock: where the next block should start
         self._opened_at = time.monotonic()
         self._last_block_at: float | None = None
         stream = None
@@ -102,19 +107,39 @@ class MicrophoneSource:
             raise _no_device(f"cannot open input device {self.device.name!r}: {error}", list_devices()) from None
         return stream
 
-    def _callback(self, data: bytes, frames: int, time_info: object, status) -> None:
-        self._last_block_at = time.monotonic()
+    def _callback(self, data: bytes, frames: int, time_info, status) -> None:
+        now = self._last_block_at = time.monotonic()
         if status.input_overflow:
             self.input_overflows += 1
+        lag = time_info.currentTime - time_info.inputBufferAdcTime
+        measured = now - (lag if 0 <= lag < 1.0 else frames / self.rate)
+        item = (self._clock(measured, frames, bool(status.input_overflow)), bytes(data))
         try:
-            self._queue.put_nowait(bytes(data))
+            self._queue.put_nowait(item)
         except queue.Full:
             self.overruns += 1
             try:
                 self._queue.get_nowait()
-                self._queue.put_nowait(bytes(data))
+                self._queue.put_nowait(item)
             except (queue.Empty, queue.Full):
                 pass
+
+    def _clock(self, measured: float, frames: int, overflow: bool) -> float:
+        """When this block's first sample was captured, counted in samples from the previous block.
+
+        A busy process runs callbacks late (tens of milliseconds when the recognizer or the voice holds
+        the CPU), which makes the measured time late too but never early: the count follows an earlier
+        measurement quickly and a later one very slowly. It restarts from the measurement when samples
+        were lost (an overflow) or the two are far apart (a stream restarted)."""
+        expected = self._next_at
+        if expected is None or overflow or abs(measured - expected) > CLOCK_RESTART_SECONDS:
+            at = measured
+        elif measured < expected:
+            at = expected + 0.1 * (measured - expected)
+        else:
+            at = expected + 0.002 * (measured - expected)
+        self._next_at = at + frames / self.rate
+        return at
 
     def _convert(self, block: bytes) -> np.ndarray:
         samples = np.frombuffer(block, np.int16)
@@ -124,18 +149,28 @@ class MicrophoneSource:
 
     def frames(self) -> Iterator[np.ndarray]:
         """16 kHz frames until `close()`; silence while the device is lost."""
+        for frame, _ in self.timed_frames():
+            yield frame
+
+    def timed_frames(self) -> Iterator[tuple[np.ndarray, float]]:
+        """Like `frames()`, each with the time.monotonic() at which its first sample was captured."""
         while not self._closed:
             try:
-                block = self._queue.get(timeout=0.5)
+                captured_at, block = self._queue.get(timeout=0.5)
             except queue.Empty:
                 problem = self._problem()
                 if problem is not None and not self._closed:
-                    yield from self._recover(problem)
+                    for frame in self._recover(problem):
+                        yield frame, time.monotonic() - FRAME_MS / 1000
                 continue
+            if not len(self._pending) or abs(captured_at - len(self._pending) / SAMPLE_RATE - self._pending_at) \
+                    > RESYNC_SECONDS:
+                self._pending_at = captured_at - len(self._pending) / SAMPLE_RATE
             self._pending = np.concatenate([self._pending, self._convert(block)])
             while len(self._pending) >= FRAME_SAMPLES:
                 frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
-                yield frame
+                yield frame, self._pending_at
+                self._pending_at += FRAME_SAMPLES / SAMPLE_RATE
 
     def _problem(self) -> str | None:
         """Why the device seems gone, or None while it works (or is still starting)."""

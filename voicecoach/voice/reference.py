@@ -10,6 +10,8 @@ import numpy as np
 
 from voicecoach.voice.clip import AudioClip
 
+OLDEST_SLACK_S = 1.0  # blocks are in time order but for small clock resyncs; older than this cannot overlap
+
 
 class PlaybackHistory:
     """A bounded record of played blocks; written by the audio callback, read from any thread."""
@@ -32,8 +34,12 @@ class PlaybackHistory:
         """What was heard between two monotonic times; silence where nothing was played."""
         count = max(0, round((end - start) * self.sample_rate))
         out = np.zeros(count, dtype=np.int16)
-        with self._lock:
-            blocks = list(self._blocks)
+        with self._lock:  # newest first, stopping well before `start`: the echo canceller asks 33 times a second
+            blocks = []
+            for block in reversed(self._blocks):
+                if block[0] + len(block[1]) / self.sample_rate < start - OLDEST_SLACK_S:
+                    break
+                blocks.append(block)
         for due_at, samples in blocks:
             offset = round((due_at - start) * self.sample_rate)
             if offset >= count or offset + len(samples) <= 0:

@@ -1,0 +1,401 @@
+"""Barge-in over a loudspeaker: real people's commands said over the coach's own voice, with an echo path
+between the coach's output and its input. Two variants, one run each:
+
+--wav (default): a reproducible room on files (bench/echo_room.py): the coach's Piper voice reading the
+  guide, delayed, through a decaying room response, at -6..+12 dB against the person (and a clipped
+  speaker), with a real "stop"/"forward" (Speech Commands clips, 54 speakers) on top. The live capture-path
+  code runs on it (PlaybackHistory → FarEnd → delay estimate → WebRTC AEC3), then the live loop's own
+  steps for an utterance heard while speaking: endpointer, the comparison filter (backstop), the default
+  recognizer, the intent matcher, and the barge-in rule. Measured with the canceller on and off: commands
+  recognised and acted on, commands fired by the coach's voice alone, echo removed, the canceller's CPU.
+
+--live: `voicecoach run` on real PulseAudio devices, its voice looped back into its microphone
+  (module-loopback, 60 ms), the person's clip played into the microphone at the echo's level +/- gain.
+  Measured: commands acted on, barge-in latency (end of "stop" → the coach's voice cut), and commands fired
+  by its own voice alone over a stretch of continuous reading (the loopback at +0 and +12 dB, clipped).
+
+    .venv/bin/python bench/barge_in.py [--wav] [--live] [--clips 20] [--trials 10] [--own-voice-s 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.echo_room import (Room, echo_removed_db, make_scene, rms, run_capture_path,  # noqa: E402
+                             word_kept_db)
+from voicecoach.audio.frames import SAMPLE_RATE, resample_to_16k, split_frames  # noqa: E402
+from voicecoach.audio.wavfile import read_wav, write_wav  # noqa: E402
+
+PEOPLE = Path("/work/shared/peer-data/speech-commands")
+if not PEOPLE.exists():
+    PEOPLE = REPO.parent / "shared" / "peer-data" / "speech-commands"
+GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
+# Speech Commands words and what the coach must do with each while it speaks (see the folder's README).
+EXPECTED = {"stop": {"pause", "stop"}, "forward": {"next"}}
+TURN = re.compile(r"heard '(?P<text>[^']*)' \((?P<confidence>[0-9.]+)\) → (?P<intent>\w+)(?P<rest>.*)")
+
+
+def people_clips(word: str, count: int) -> list[Path]:
+    """`count` clips of `word`, one per speaker first (spread over the sorted list), deterministic."""
+    clips = sorted((PEOPLE / word).glob("*.wav"))
+    by_speaker: dict[str, Path] = {}
+    for clip in clips:
+        by_speaker.setdefault(clip.name.split("_")[0], clip)
+    chosen = list(by_speaker.values())
+    chosen += [c for c in clips if c not in chosen]
+    return chosen[:count]
+
+
+def coach_voice(seconds: float) -> np.ndarray:
+    """The coach's default voice reading the guide's first steps, 16 kHz."""
+    from voicecoach.guide.library import find_guide
+    from voicecoach.voice.synthesizer import Synthesizer
+
+    guide = find_guide(str(GUIDE))
+    synthesizer = Synthesizer()
+    pieces: list[np.ndarray] = []
+    for step in guide.steps:
+        for paragraph in step.body:
+            clip = synthesizer.synthesize(paragraph)
+            pieces.append(resample_to_16k(np.asarray(clip.samples), clip.sample_rate))
+            pieces.append(np.zeros(int(0.4 * SAMPLE_RATE), np.int16))
+            if sum(len(p) for p in pieces) >= seconds * SAMPLE_RATE:
+                return np.concatenate(pieces)[: int(seconds * SAMPLE_RATE)]
+    return np.concatenate(pieces)
+
+
+# -- the WAV variant ----------------------------------------------------------------------------------
+
+@dataclass
+class Loop:
+    """The live loop's handling of an utterance heard while the coach speaks (Session.handle), on files."""
+
+    recognizer: object
+    guide: object
+
+    def acts_on(self, samples: np.ndarray, played: np.ndarray) -> list[str]:
+        """The intents the coach would act on in `samples` (the microphone after the capture path) while
+        it plays `played`: endpointer (speaking settings), backstop filter, recognizer, barge-in rule."""
+        import dataclasses
+
+        from voicecoach.audio.echo import ReferenceEchoFilter
+        from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
+        from voicecoach.coach.machine import Coach
+        from voicecoach.session import BARGE_IN_INTENTS
+        from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
+        from voicecoach.voice.clip import AudioClip
+
+        reference = _FileReference(AudioClip(played, SAMPLE_RATE))
+        backstop = ReferenceEchoFilter(reference)
+        endpointer = VadEndpointer(EndpointSettings(max_utterance_ms=1500))
+        context = dataclasses.replace(Coach(self.guide, fresh=True).context, speaking=True)
+        acted = []
+        utterances = [u for f in split_frames(samples) for u in endpointer.process(f)] + endpointer.flush()
+        for utterance in utterances:
+            cleaned = backstop.clean(utterance, heard_at=utterance.end)
+            if cleaned is None:
+                continue
+            heard = self.recognizer.recognize(cleaned)
+            intent = understand(heard, self.guide, context, DEFAULT_MIN_CONFIDENCE)
+            if intent.name in BARGE_IN_INTENTS:
+                acted.append((intent.name, utterance.start, utterance.end, heard.text))
+        return acted
+
+
+class _FileReference:
+    """What was played, on the stream's own clock (t = seconds from the start of the scene)."""
+
+    def __init__(self, clip) -> None:
+        self.clip = clip
+
+    def segment(self, start: float, end: float):
+        from voicecoach.voice.clip import AudioClip
+
+        out = np.zeros(max(0, round((end - start) * SAMPLE_RATE)), np.int16)
+        offset = round(-start * SAMPLE_RATE)
+        src = np.asarray(self.clip.samples)
+        lo, hi = max(0, offset), min(len(out), offset + len(src))
+        if hi > lo:
+            out[lo:hi] = src[lo - offset:hi - offset]
+        return AudioClip(out, SAMPLE_RATE)
+
+
+def wav_variant(clips: int, levels: list[int]) -> None:
+    from voicecoach.audio.echo_canceller import WebRtcEchoCanceller
+    from voicecoach.guide.library import find_guide
+    from voicecoach.live import listening_phrases
+    from voicecoach.speech.engine import build_recognizer
+
+    guide = find_guide(str(GUIDE))
+    notices: list[str] = []
+    recognizer = build_recognizer(listening_phrases(guide, None), "auto", None, notice=notices.append)
+    loop = Loop(recognizer, guide)
+    played = coach_voice(8.0)  # 8 s of the coach: the word lands at 5 s (the canceller has had 5 s)
+    rooms = {"60 ms, 250 ms room": Room(60, 250), "150 ms, 250 ms room, clipped": Room(150, 250, clip=0.35)}
+    words = [(word, clip) for word in EXPECTED for clip in people_clips(word, clips)]
+    print(f"recognizer: {notices[0] if notices else '?'}")
+    print(f"{len(words)} real clips ({', '.join(EXPECTED)}; {clips} each, different speakers), the word at 5.0 s "
+          f"of the coach's voice\n")
+    print("| room | echo vs person | canceller | recognised and acted on | wrong command | "
+          "word kept (dB) | echo removed after 4 s (dB) | canceller CPU |")
+    print("|---|---|---|---|---|---|---|---|")
+    for room_name, room in rooms.items():
+        for level in levels:
+            for cancel in (True, False):
+                right = wrong = 0
+                kept, removed, cpu = [], [], []
+                for index, (word, path) in enumerate(words):
+                    person = read_wav(path)
+                    scene = make_scene(played, person, Room(room.delay_ms, room.decay_ms, room.clip, seed=index),
+                                       level, 5.0)
+                    if cancel:
+                        result = run_capture_path(scene, WebRtcEchoCanceller())
+                        out = result.out
+                        kept.append(word_kept_db(scene, out))
+                        removed.append(echo_removed_db(scene, out, after_s=4.0))
+                        cpu.append(result.stage.stats.cpu_share)
+                    else:
+                        out = scene.near
+                    acted = loop.acts_on(out, played)
+                    on_word = [a for a in acted if a[1] <= scene.word_end / SAMPLE_RATE + 0.3
+                               and a[2] >= scene.word_start / SAMPLE_RATE]
+                    if any(a[0] in EXPECTED[word] for a in on_word):
+                        right += 1
+                    elif acted:
+                        wrong += 1
+                n = len(words)
+                cells = [room_name, f"{level:+d} dB", "AEC3" if cancel else "off", f"{right}/{n} ({100 * right / n:.0f}%)",
+                         f"{wrong}/{n}",
+                         f"{statistics.median(kept):+.1f}" if kept else "-",
+                         f"{statistics.median(removed):.1f} (min {min(removed):.1f})" if removed else "-",
+                         f"{100 * statistics.median(cpu):.1f}% of one core" if cpu else "-"]
+                print("| " + " | ".join(cells) + " |", flush=True)
+    print()
+    # The coach's voice alone, long: does anything fire?
+    long_voice = coach_voice(120.0)
+    print("| coach's voice alone | canceller | seconds | commands fired |\n|---|---|---|---|")
+    for room_name, room in rooms.items():
+        for level in (0, 12):
+            for cancel in (True, False):
+                scene = make_scene(long_voice, None, room, level, 0.0)
+                out = run_capture_path(scene, WebRtcEchoCanceller()).out if cancel else scene.near
+                acted = loop.acts_on(out, long_voice)
+                fired = ", ".join(f"{a[0]} ({a[3]!r})" for a in acted) or "none"
+                print(f"| {room_name}, {level:+d} dB | {'AEC3' if cancel else 'off'} | {len(long_voice) / SAMPLE_RATE:.0f} "
+                      f"| {len(acted)}: {fired} |", flush=True)
+
+
+# -- the live variant -----------------------------------------------------------------------------------
+
+class LiveRoom:
+    """A private PulseAudio daemon, the coach's voice looped back into its microphone, a recording of what
+    it plays, and `voicecoach run` itself."""
+
+    def __init__(self, base: Path, echo_cancel: str, loopback_volume: int = 100, latency_ms: int = 60,
+                 extra: tuple[str, ...] = ()) -> None:
+        from tests.conftest import _start_pulse
+
+        self.base = base
+        base.mkdir(parents=True, exist_ok=True)
+        self.pulse = _start_pulse(base)
+        module = self.pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor", "sink=mic",
+                                f"latency_msec={latency_ms}").stdout.strip()
+        self.loopback = module
+        if loopback_volume != 100:
+            self._set_loopback_volume(loopback_volume)
+        # the daemon's HOME is its own folder: keep the user's cache (encoded examples) so no turn waits for it
+        env = {**self.pulse.env, "VOICECOACH_STATE_DIR": str(base / "state"), "VOICECOACH_CONFIG_DIR": str(base / "cfg"),
+               "XDG_CACHE_HOME": str(Path.home() / ".cache")}
+        from tests.live.test_live_audio import LiveCoach
+
+        self.coach = LiveCoach(env, "--guide", str(GUIDE), "--fresh", "--continuous", "--echo-cancel", echo_cancel,
+                               *extra)
+        from bench.latency import Monitor
+
+        self.monitor = Monitor(self.pulse, base / "spk.wav")
+
+    def _set_loopback_volume(self, percent: int) -> None:
+        for _ in range(50):
+            index = None
+            for line in self.pulse.run("pactl", "list", "sink-inputs").stdout.splitlines():
+                line = line.strip()
+                if line.startswith("Sink Input #"):
+                    index = line.split("#")[1]
+                elif line == f"Owner Module: {self.loopback}" and index is not None:
+                    self.pulse.run("pactl", "set-sink-input-volume", index, f"{percent}%")
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("the loopback's sink input did not appear")
+
+    def close(self) -> str:
+        err = self.coach.close()
+        self.monitor.recording.stop()
+        self.pulse.stop()
+        return err
+
+
+def speech_level(samples: np.ndarray) -> float:
+    """RMS of the loud part of speech (frames within 20 dB of the loudest)."""
+    frames = [f.astype(np.float64) for f in split_frames(samples) if len(f)]
+    levels = np.array([rms(f) for f in frames])
+    if not len(levels) or levels.max() <= 0:
+        return 0.0
+    loud = [f for f, level in zip(frames, levels) if level > levels.max() / 10]
+    return rms(np.concatenate(loud))
+
+
+def scaled_clip(path: Path, target_rms: float, out: Path) -> Path:
+    samples = read_wav(path).astype(np.float64)
+    samples -= samples.mean()
+    samples *= target_rms / max(speech_level(samples.astype(np.int16)), 1e-9)
+    write_wav(out, np.clip(samples, -32768, 32767).astype(np.int16))
+    return out
+
+
+def coach_speaking(room: LiveRoom, timeout: float = 30.0) -> bool:
+    """Wait until the coach has been speaking for a while (resuming it with a clean "resume" if paused)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if room.monitor.first_sound_after(time.monotonic() - 0.3, 0.5) is not None:
+            return True
+    return False
+
+
+def barge_in_trial(room: LiveRoom, clip: Path, expected: set[str], resume: Path) -> tuple[bool, float | None, str]:
+    """Play a person's command over the coach; (acted on as expected, latency ms, what was heard)."""
+    before = len(room.coach.drain())
+    time.sleep(2.5)  # well into a paragraph
+    room.pulse.play(clip, wait=True)
+    ended = time.monotonic()
+    hit = room.coach.wait_for(r"→ (" + "|".join(expected) + r")\b(?!.*ignored)", 6.0)
+    lines = room.coach.drain()[before:]
+    heard = "; ".join(m.group("text") + "→" + m.group("intent") + (" (ignored)" if "ignored" in m.group("rest") else "")
+                      for line in lines if (m := TURN.search(line)))
+    latency = None
+    if hit is not None:
+        room.monitor.wait_covered(ended + 3.0)
+        # the turn line is printed as the coach stops its voice; the cut is the first silence from there
+        latency = voice_cut_after(room.monitor, ended, max(0.0, hit[0] - ended - 0.15))
+        if "pause" in expected or "stop" in expected:
+            time.sleep(1.0)
+            room.pulse.play(resume, wait=True)  # said into silence: no echo to fight
+            room.coach.wait_for(r"→ resume", 8.0)
+    elif [line for line in lines if (m := TURN.search(line)) and m.group("intent") in ("pause", "stop")
+          and "ignored" not in line]:
+        room.pulse.play(resume, wait=True)
+    return hit is not None, latency, heard
+
+
+def voice_cut_after(monitor, ended: float, search_from_s: float) -> float | None:
+    """Milliseconds from `ended` (the end of the command) to the coach's voice being cut: the first
+    silence of at least 100 ms in what it played, looked for from `search_from_s` after `ended` (just
+    before the turn was reported, so that a pause between words earlier is not taken for the cut)."""
+    from bench.latency import LOUD, RATE
+
+    data = monitor.samples()
+    start = max(0, int((ended + search_from_s - monitor.started) * RATE))
+    loud = np.abs(data[start:start + 3 * RATE].astype(np.int32)) > LOUD
+    window = int(0.1 * RATE)
+    run = 0
+    for index, value in enumerate(loud):
+        run = 0 if value else run + 1
+        if run >= window:
+            cut = index - window + 1
+            return search_from_s * 1000 + cut * 1000 / RATE
+    return None
+
+
+def own_voice_alone(base: Path, seconds: float, volume: int) -> tuple[int, list[str], str]:
+    room = LiveRoom(base, "auto", loopback_volume=volume)
+    try:
+        room.coach.wait_for(r"^coach> Welcome", 60)
+        time.sleep(seconds)
+        lines = room.coach.drain()
+    finally:
+        err = room.close()
+    fired = [line for line in lines if (m := TURN.search(line)) and m.group("intent") != "none" and "ignored" not in line]
+    echo_pieces = sum(1 for line in lines if "(ignored: echo)" in line)
+    return len(fired), fired, f"{echo_pieces} pieces dropped as echo by the backstop"
+
+
+def live_variant(trials: int, levels: list[int], own_voice_s: float, modes: list[str]) -> None:
+    base = Path(tempfile.mkdtemp(prefix="voicecoach-barge-"))
+    from voicecoach.audio.synth import cached_synthesis
+
+    resume = cached_synthesis("resume", base / "speech", "flite:slt")
+    print("| echo cancel | person vs echo | stop acted on | forward acted on | barge-in latency (median, p90) | heard |")
+    print("|---|---|---|---|---|---|")
+    for mode in modes:
+        for level in levels if trials else ():
+            room = LiveRoom(base / f"{mode}{level}", mode)
+            try:
+                assert room.coach.wait_for(r"^coach> Welcome", 60), "the coach did not start"
+                time.sleep(3)
+                recent = room.monitor.samples()[-3 * 16000:]
+                echo_rms = speech_level(recent)  # the loopback is at unity: the echo is what was played
+                target = echo_rms / 10 ** (level / 20)
+                results: dict[str, list[bool]] = {"stop": [], "forward": []}
+                latencies: list[float] = []
+                heard_all: list[str] = []
+                for index in range(trials):
+                    for word in ("stop", "forward"):
+                        available = people_clips(word, trials)  # only 2 speakers said "forward": reused
+                        clip = available[index % len(available)]
+                        scaled = scaled_clip(clip, target, base / f"{word}-{index}-{level}.wav")
+                        coach_speaking(room)
+                        ok, latency, heard = barge_in_trial(room, scaled, EXPECTED[word], resume)
+                        results[word].append(ok)
+                        heard_all.append(f"{word}: {heard or '-'}")
+                        if ok and word == "stop" and latency is not None:
+                            latencies.append(latency)
+            finally:
+                err = room.close()
+            if "Traceback" in err:
+                print(err[-3000:], file=sys.stderr)
+            lat = (f"{statistics.median(latencies):.0f} ms, {sorted(latencies)[int(0.9 * (len(latencies) - 1))]:.0f} ms"
+                   if latencies else "-")
+            echo_line = next((line for line in err.splitlines() if "echo cancellation:" in line), "")
+            print(f"| {mode} | echo {level:+d} dB | {sum(results['stop'])}/{trials} | {sum(results['forward'])}/{trials} "
+                  f"| {lat} | {' / '.join(heard_all)[:400]} |", flush=True)
+            if echo_line:
+                print(f"|  | {echo_line.replace('|', '/')} | | | | |", flush=True)
+    if own_voice_s > 0:
+        print("\n| coach's own voice alone (continuous reading, looped back) | seconds | commands fired | backstop |")
+        print("|---|---|---|---|")
+        for volume, label in ((100, "+0 dB"), (400, "+12 dB (clipped)")):
+            count, fired, note = own_voice_alone(base / f"own{volume}", own_voice_s, volume)
+            print(f"| loopback {label} | {own_voice_s:.0f} | {count} {fired[:3]} | {note} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wav", action="store_true", help="the room on files (default when --live is not given)")
+    parser.add_argument("--live", action="store_true", help="through voicecoach run and PulseAudio devices")
+    parser.add_argument("--clips", type=int, default=20, help="WAV variant: clips per word")
+    parser.add_argument("--levels", default="-6,0,6,12", help="echo vs person, dB (comma-separated)")
+    parser.add_argument("--trials", type=int, default=10, help="live variant: commands per word and level")
+    parser.add_argument("--live-levels", default="0,6,12")
+    parser.add_argument("--modes", default="auto,off", help="live variant: --echo-cancel modes to compare")
+    parser.add_argument("--own-voice-s", type=float, default=120.0, help="live: seconds of own voice alone")
+    args = parser.parse_args()
+    if args.wav or not args.live:
+        wav_variant(args.clips, [int(x) for x in args.levels.split(",")])
+    if args.live:
+        live_variant(args.trials, [int(x) for x in args.live_levels.split(",")], args.own_voice_s,
+                     args.modes.split(","))
+
+
+if __name__ == "__main__":
+    main()
