@@ -25,7 +25,8 @@ SMALL_GUIDE = REPO / "tests" / "guide" / "data" / "minimal.yaml"
 # A value for every kept key, none of them the default, as typed for `settings set`.
 TYPED = {"input-device": "pulse", "output-device": "7", "engine": "pocketsphinx", "model": "~/my-vosk-model",
          "voice": "espeak", "rate": "150", "volume": "0.6", "wake-word": "hey coach", "continuous": "yes",
-         "hangover-ms": "500", "min-confidence": "0.35", "quiet": "on", "guide": str(SMALL_GUIDE)}
+         "hangover-ms": "500", "min-confidence": "0.35", "quiet": "on", "guide": str(SMALL_GUIDE),
+         "echo-cancel": "off"}
 
 
 @pytest.fixture(autouse=True)
@@ -72,12 +73,14 @@ def test_every_kept_option_written_to_the_file_is_used(config_dir) -> None:
     assert options.voice == "espeak" and options.rate == 150 and options.volume == 0.6
     assert options.wake_phrase == "hey coach" and options.continuous is True and options.quiet is True
     assert options.hangover_ms == 500 and options.min_confidence == 0.35
+    assert options.echo_cancel == "off"
     assert guide == str(SMALL_GUIDE)
 
 
 def test_with_no_file_the_built_in_defaults_are_used() -> None:
     options, guide = effective()
     assert (options.engine, options.volume, options.continuous, options.quiet) == ("auto", 1.0, False, False)
+    assert options.echo_cancel == "auto"
     assert options.rate is None and options.wake_phrase is None and options.hangover_ms is None and guide is None
 
 
@@ -87,12 +90,13 @@ def test_flags_override_the_file() -> None:
     options, guide = effective(
         "--input-device", "mic2", "--output-device", "spk2", "--engine", "whisper", "--model", "/m",
         "--voice", "piper", "--rate", "200", "--volume", "0.9", "--wake-word", "", "--no-continuous",
-        "--hangover-ms", "700", "--min-confidence", "0.8", "--no-quiet", "--guide", "other")
+        "--hangover-ms", "700", "--min-confidence", "0.8", "--no-quiet", "--guide", "other", "--echo-cancel", "on")
     assert (options.input_device, options.output_device, options.engine, options.model) == \
         ("mic2", "spk2", "whisper", Path("/m"))
     assert (options.voice, options.rate, options.volume, options.wake_phrase) == ("piper", 200, 0.9, None)
     assert (options.continuous, options.quiet, options.hangover_ms, options.min_confidence) == \
         (False, False, 700, 0.8)
+    assert options.echo_cancel == "on"
     assert guide == "other"
 
 

@@ -7,9 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from voicecoach.cli.common import add_guide_option
+from voicecoach.cli.common import ENGINE_METAVAR, add_guide_option, engine_argument
 from voicecoach.guide.library import find_guide
-from voicecoach.speech.engine import ENGINES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "the coach, and synthesizes the coach's answers. Needs no microphone, speaker or network.")
     demo.add_argument("--out", type=Path, default=Path("voicecoach-demo.wav"),
                       help="where to write the session audio (default: %(default)s)")
-    demo.add_argument("--engine", choices=ENGINES, default="auto", help="speech recognizer")
+    demo.add_argument("--engine", type=engine_argument, metavar=ENGINE_METAVAR, default="auto",
+                      help="speech recognizer")
     demo.add_argument("--model", type=Path, help="a Vosk model folder")
     add_guide_option(demo)
     demo.set_defaults(handler=run_demo_command)

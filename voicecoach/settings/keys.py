@@ -29,6 +29,7 @@ class SettingKey:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    remote: str = ""  # "engine" or "voice": the key also takes a Wyoming server's wyoming://HOST:PORT address
 
     @property
     def flag(self) -> str:
@@ -55,10 +56,12 @@ class SettingKey:
 KEYS: tuple[SettingKey, ...] = (
     SettingKey("input-device", "input_device", "device", "the microphone, by name or index", "pulse"),
     SettingKey("output-device", "output_device", "device", "the speaker, by name or index", "pulse"),
-    SettingKey("engine", "engine", "choice", "the speech recognizer", "auto", choices=ENGINES),
+    SettingKey("engine", "engine", "choice", "the speech recognizer, or a Wyoming server on your network as "
+               '"wyoming://HOST:PORT" (your voice is sent there)', "auto", choices=ENGINES, remote="engine"),
     SettingKey("model", "model", "path", "a Vosk model folder", "~/vosk-model-small-en-us-0.15"),
-    SettingKey("voice", "voice", "text", 'the voice: "piper", "espeak", or a voice id (`voicecoach voices`)',
-               "piper"),
+    SettingKey("voice", "voice", "text", 'the voice: "piper", "espeak", a voice id (`voicecoach voices`), or a '
+               'Wyoming server as "wyoming://HOST:PORT/VOICE" (the coach\'s text is sent there)', "piper",
+               remote="voice"),
     SettingKey("rate", "rate", "int", "speaking rate in words per minute (wins over the pace saved with your "
                "progress, like --rate)", 170, MIN_RATE, MAX_RATE),
     SettingKey("volume", "volume", "float", "speech volume", 1.0, 0.0, 1.0),
@@ -69,6 +72,9 @@ KEYS: tuple[SettingKey, ...] = (
     SettingKey("min-confidence", "min_confidence", "float", "reject transcripts below this confidence", 0.5,
                0.0, 1.0),
     SettingKey("quiet", "quiet", "bool", "no live status line", False),
+    SettingKey("echo-cancel", "echo_cancel", "choice", "cancel the coach's own voice in the microphone so you can "
+               "talk over a loudspeaker (auto: when pywebrtc-audio is installed)", "auto",
+               choices=("auto", "on", "off")),
     SettingKey("guide", "guide", "text", "the guide, by id or path (`voicecoach content list`)", "first-guide"),
 )
 BY_NAME = {key.name: key for key in KEYS}
@@ -79,6 +85,7 @@ DEFAULTS = {
     "voice": "Piper when its voice is installed, else espeak-ng (VOICECOACH_VOICE sets it too)",
     "rate": "the pace saved with your progress, else 170", "volume": "1.0", "wake-word": "none (off)",
     "continuous": "false", "hangover-ms": "360", "min-confidence": "0.5", "quiet": "false",
+    "echo-cancel": '"auto": on when pywebrtc-audio is installed',
     "guide": "the only or first guide found",
 }
 
@@ -125,6 +132,13 @@ def check_value(key: SettingKey, value: Any) -> Value:
     text = value.strip()
     if not text:
         raise BadValue(f"is empty: give {key.allowed()}, or remove the line to use the default")
+    if key.remote and text.lower().startswith("wyoming://"):
+        from voicecoach.errors import ModelError
+        from voicecoach.speech.wyoming_link import parse_address
+        try:
+            return str(parse_address(text, allow_name=key.remote == "voice"))
+        except ModelError as error:
+            raise BadValue(f"{error.message}: {error.hint}") from None
     if key.kind == "choice":
         if text.lower() not in key.choices:
             close = difflib.get_close_matches(text.lower(), key.choices, n=1, cutoff=0.6)

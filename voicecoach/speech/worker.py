@@ -66,7 +66,10 @@ class RecognizerProcess:
         try:
             assert self._connection is not None
             self._connection.send((method, np.ascontiguousarray(samples, dtype=np.int16)))
-            return self._receive(CALL_TIMEOUT, method)[1]
+            reply = self._receive(CALL_TIMEOUT, method)
+            for message in reply[2] if len(reply) > 2 else ():  # e.g. a remote server failed or came back
+                self._notice(message)
+            return reply[1]
         except (OSError, EOFError, TimeoutError) as error:
             log.warning("the recognizer process failed (%s); starting a new one", error)
             self.close()
@@ -108,13 +111,13 @@ def _serve(connection: Connection, phrases: list[str], engine: str, model: str |
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it then closes the pipe
 
-    notices: list[str] = []
+    notices: list[str] = []  # appended from any thread (a remote engine's probe); sent with the next reply
     try:
         recognizer = build_recognizer(phrases, engine, model, notice=notices.append)
     except ModelError as error:
         connection.send(("error", error.message, error.hint))
         return
-    connection.send(("ready", recognizer.name, notices))
+    connection.send(("ready", recognizer.name, _drain(notices)))
     while True:
         try:
             request = connection.recv()
@@ -124,6 +127,15 @@ def _serve(connection: Connection, phrases: list[str], engine: str, model: str |
             return
         method, samples = request
         try:
-            connection.send(("ok", getattr(recognizer, method)(samples)))
+            result = getattr(recognizer, method)(samples)
+            connection.send(("ok", result, _drain(notices)))
         except (BrokenPipeError, OSError):
             return
+
+
+def _drain(notices: list[str]) -> list[str]:
+    """The notices so far, taken out of the list (list.pop is atomic, so another thread may append)."""
+    taken = []
+    while notices:
+        taken.append(notices.pop(0))
+    return taken

@@ -1,6 +1,7 @@
 """The one place that picks the voice engine: Piper when its verified voice is installed and piper-tts
 runs, else espeak-ng (pyttsx3) with a one-line notice. `--voice` chooses explicitly: "piper" or a Piper
-voice id, "espeak" (espeak-ng's default voice) or an espeak-ng voice name."""
+voice id, "espeak" (espeak-ng's default voice) or an espeak-ng voice name; "wyoming://HOST:PORT[/VOICE]"
+asks a Wyoming TTS server on the network, with the `auto` voice as its local fallback."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from voicecoach.voice.synthesizer import Synthesizer, VoiceSettings
 log = logging.getLogger(__name__)
 
 ENGINES = ("piper", "espeak")
+WYOMING = "wyoming"
 ESPEAK_NAMES = ("espeak", "espeak-ng", "pyttsx3")
 ENGINE_VARIABLE = "VOICECOACH_VOICE"  # a default for --voice (e.g. for `chat --speak`, which has none)
 
@@ -58,12 +60,15 @@ def voice_engine_statuses() -> list[VoiceEngineStatus]:
 
 
 def engine_for(voice: str | None) -> str:
-    """"piper", "espeak" or "auto" for a --voice value (None: VOICECOACH_VOICE, else auto)."""
+    """"piper", "espeak", "wyoming" or "auto" for a --voice value (None: VOICECOACH_VOICE, else auto)."""
+    from voicecoach.speech.wyoming_link import is_wyoming
     from voicecoach.voice.piper_engine import is_piper_voice
 
     voice = voice if voice else os.environ.get(ENGINE_VARIABLE) or None
     if voice is None or voice.strip().lower() == "auto":
         return "auto"
+    if is_wyoming(voice):
+        return WYOMING
     if is_piper_voice(voice):
         return "piper"
     return "espeak"
@@ -81,6 +86,8 @@ def choose_synthesizer(settings: VoiceSettings | None = None,
     settings = settings or VoiceSettings()
     voice = settings.voice or os.environ.get(ENGINE_VARIABLE) or None
     engine = engine_for(voice)
+    if engine == WYOMING:
+        return _wyoming_synthesizer(voice, settings, notice or _print_notice)  # type: ignore[arg-type]
     if engine == "espeak":
         espeak_voice = None if voice is None or voice.strip().lower() in ESPEAK_NAMES else voice
         return Synthesizer(VoiceSettings(espeak_voice, settings.rate, settings.volume))
@@ -101,3 +108,33 @@ def choose_synthesizer(settings: VoiceSettings | None = None,
 
 def _print_notice(message: str) -> None:
     print(f"voicecoach: {message}", file=sys.stderr, flush=True)
+
+
+def _wyoming_synthesizer(voice: str, settings: VoiceSettings, notice: Callable[[str], None]) -> SpeechSynthesizer:
+    """A Wyoming TTS server's voice, the local `auto` voice as its fallback; the startup line says where
+    the coach's text goes."""
+    from voicecoach.speech.wyoming_link import parse_address
+    from voicecoach.voice.wyoming_voice import WyomingSynthesizer
+
+    address = parse_address(voice)
+    local_settings = VoiceSettings(None, settings.rate, settings.volume)
+    named = f", voice {address.name}" if address.name else ""
+    notice(f"voice: wyoming at {address.where}{named} (the coach's text is sent there)")
+    return WyomingSynthesizer(address, settings, local=lambda: choose_synthesizer(
+        local_settings, notice=lambda message: log.info("local fallback voice: %s", message)), notice=notice)
+
+
+def wyoming_voice_status(voice: str, language: str = "") -> tuple[VoiceEngineStatus, list[str]]:
+    """A configured Wyoming TTS server: whether it answers, and the voices it offers (its describe info).
+    This asks the server: call it only for one the user named."""
+    from voicecoach.speech.wyoming_link import WyomingError, describe, offer_lines, parse_address
+
+    address = parse_address(voice)
+    try:
+        info = describe(address)
+    except WyomingError as error:
+        return VoiceEngineStatus(WYOMING, False, f"{address.where}: {error} (the local voice speaks meanwhile)"), []
+    lines = offer_lines(info, "tts", language)
+    detail = (f"{address.where} (the coach's text is sent there)" if lines
+              else f"{address.where}: offers no text to speech")
+    return VoiceEngineStatus(WYOMING, bool(lines), detail), lines
