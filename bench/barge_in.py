@@ -205,11 +205,11 @@ class LiveRoom:
 
     def __init__(self, base: Path, echo_cancel: str, loopback_volume: int = 100, latency_ms: int = 60,
                  extra: tuple[str, ...] = ()) -> None:
-        from tests.conftest import _start_pulse
+        from voicecoach.testing.pulse import start_pulse
 
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
-        self.pulse = _start_pulse(base)
+        self.pulse = start_pulse(base)
         module = self.pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor", "sink=mic",
                                 f"latency_msec={latency_ms}").stdout.strip()
         self.loopback = module
@@ -218,7 +218,7 @@ class LiveRoom:
         # the daemon's HOME is its own folder: keep the user's cache (encoded examples) so no turn waits for it
         env = {**self.pulse.env, "VOICECOACH_STATE_DIR": str(base / "state"), "VOICECOACH_CONFIG_DIR": str(base / "cfg"),
                "XDG_CACHE_HOME": str(Path.home() / ".cache")}
-        from tests.live.test_live_audio import LiveCoach
+        from voicecoach.testing.live_coach import LiveCoach
 
         self.coach = LiveCoach(env, "--guide", str(GUIDE), "--fresh", "--continuous", "--echo-cancel", echo_cancel,
                                *extra)

@@ -22,7 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import _start_pulse  # noqa: E402
+from voicecoach.testing.pulse import start_pulse  # noqa: E402
 from voicecoach.audio.synth import cached_synthesis  # noqa: E402
 
 GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--hangover-ms", type=int, default=None, help="passed to voicecoach run")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="voicecoach-latency-"))
-    pulse = _start_pulse(base)
+    pulse = start_pulse(base)
     env = {**pulse.env, "VOICECOACH_STATE_DIR": str(base / "state")}
     cache = base / "speech"
     extra = ["--hangover-ms", str(args.hangover_ms)] if args.hangover_ms else []

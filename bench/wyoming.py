@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import cached_synthesis  # noqa: E402
-from tests.wyoming_servers import WyomingServer, missing_servers  # noqa: E402
+from voicecoach.audio.synth import cached_synthesis  # noqa: E402
+from voicecoach.testing.wyoming_servers import WyomingServer, missing_servers  # noqa: E402
 from voicecoach.audio.endpoint import find_utterances  # noqa: E402
 from voicecoach.audio.frames import split_frames  # noqa: E402
 from voicecoach.audio.wavfile import read_wav  # noqa: E402

@@ -1,4 +1,5 @@
-"""Shared fixtures: a private PulseAudio daemon with real (null-sink) devices, and synthesized test speech.
+"""Shared fixtures: a private PulseAudio daemon with real (null-sink) devices (voicecoach/testing/pulse.py,
+shared with bench/), and synthesized test speech.
 
 `pulse` (session): a PulseAudio daemon in its own runtime folder with null sinks `mic` and `spk`;
 the default source is `mic.monitor` (what the program "hears") and the default sink `spk` (what it says).
@@ -14,18 +15,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from voicecoach.audio.synth import DEFAULT_VOICE, cached_synthesis
+from voicecoach.testing.pulse import PulseServer, Recording, start_pulse  # noqa: F401 (tests import them from here too)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,134 +40,6 @@ def private_settings_folder(tmp_path_factory) -> Iterator[Path]:
         os.environ["VOICECOACH_CONFIG_DIR"] = saved
 
 
-@dataclass
-class Recording:
-    """A running `parec` capture of a sink monitor; `stop()` ends it and returns the WAV path."""
-
-    path: Path
-    process: subprocess.Popen
-
-    def stop(self) -> Path:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # pacat finalises the WAV header on SIGINT
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.path
-
-
-@dataclass
-class PulseServer:
-    """A private PulseAudio daemon (see module docstring)."""
-
-    runtime_dir: Path
-    daemon: subprocess.Popen
-    env: dict[str, str]
-    _children: list[subprocess.Popen] = field(default_factory=list)
-
-    def run(self, *command: str, timeout: float = 30) -> subprocess.CompletedProcess:
-        """Run a command (pactl, paplay, voicecoach ...) against this daemon."""
-        return subprocess.run(list(command), env=self.env, check=True, capture_output=True, text=True,
-                              timeout=timeout)
-
-    def play(self, wav: Path, sink: str = "mic", wait: bool = True) -> subprocess.Popen:
-        """Play a WAV into `sink` (default `mic`, what the program's microphone hears)."""
-        process = subprocess.Popen(["paplay", f"--device={sink}", str(wav)], env=self.env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._children.append(process)
-        if wait:
-            _, err = process.communicate(timeout=60)
-            if process.returncode != 0:
-                raise RuntimeError(f"paplay failed: {err.decode(errors='replace')}")
-        return process
-
-    def start_recording(self, path: Path, source: str = "spk.monitor", rate: int = 16000) -> Recording:
-        """Start capturing `source` (default: what the program played) into a 16-bit mono WAV."""
-        process = subprocess.Popen(
-            ["parec", f"--device={source}", "--file-format=wav", f"--rate={rate}", "--channels=1",
-             "--format=s16le", "--latency-msec=20", str(path)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._children.append(process)
-        return Recording(Path(path), process)
-
-    def record(self, path: Path, seconds: float, source: str = "spk.monitor", rate: int = 16000) -> Path:
-        """Capture `source` for `seconds` and return the WAV path."""
-        recording = self.start_recording(path, source, rate)
-        time.sleep(seconds)
-        return recording.stop()
-
-    def stop(self) -> None:
-        for child in self._children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-        if self.daemon.poll() is None:
-            self.daemon.terminate()  # by its own PID, never by name
-            try:
-                self.daemon.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
-
-    @property
-    def pid(self) -> int:
-        return self.daemon.pid
-
-    def crash(self) -> None:
-        """Kill the daemon outright: every stream on it fails, as when the audio system dies."""
-        self.daemon.kill()
-        self.daemon.wait()
-
-    def restart(self) -> "PulseServer":
-        """A new daemon on the same socket with the same devices (after `crash()`)."""
-        self.stop()
-        return _start_pulse(self.runtime_dir.parent)
-
-    def module_of(self, sink: str) -> str:
-        """The index of the module that made the null sink `sink`."""
-        for line in self.run("pactl", "list", "short", "modules").stdout.splitlines():
-            if f"sink_name={sink} " in line + " ":
-                return line.split()[0]
-        raise LookupError(sink)
-
-
-def _start_pulse(base: Path) -> PulseServer:
-    runtime = base / "runtime"
-    config = base / "config"
-    for stale in (runtime, config):  # left by a daemon that was stopped, on a restart
-        shutil.rmtree(stale, ignore_errors=True)
-    runtime.mkdir(mode=0o700)
-    config.mkdir()
-    socket = runtime / "pulse" / "native"
-    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), XDG_CONFIG_HOME=str(config), HOME=str(base),
-               PULSE_SERVER=f"unix:{socket}")
-    env.pop("PULSE_SINK", None)
-    env.pop("PULSE_SOURCE", None)
-    daemon = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
-         "--disable-shm=yes", "--load=module-native-protocol-unix auth-anonymous=1",
-         "--load=module-null-sink sink_name=mic rate=48000",
-         "--load=module-null-sink sink_name=spk rate=48000", "--load=module-always-sink"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(base / "pulseaudio.log", "wb"))
-    server = PulseServer(runtime, daemon, env)
-    deadline = time.monotonic() + 15
-    while True:
-        if daemon.poll() is not None:
-            log = (base / "pulseaudio.log").read_text(errors="replace")
-            raise RuntimeError(f"pulseaudio exited with {daemon.returncode}:\n{log[-2000:]}")
-        if socket.exists() and subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            break
-        if time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError("pulseaudio did not come up within 15 s")
-        time.sleep(0.1)
-    server.run("pactl", "set-default-source", "mic.monitor")
-    server.run("pactl", "set-default-sink", "spk")
-    return server
-
-
 def _reinit_portaudio() -> None:
     """PortAudio lists devices at init: if sounddevice is already loaded, re-scan with the new server."""
     sd = sys.modules.get("sounddevice")
@@ -183,7 +53,7 @@ def pulse() -> Iterator[PulseServer]:
     if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
         pytest.skip("pulseaudio / pulseaudio-utils not installed (run scripts/setup as root)")
     base = Path(tempfile.mkdtemp(prefix="voicecoach-pulse-"))
-    server = _start_pulse(base)
+    server = start_pulse(base)
     saved = {name: os.environ.get(name) for name in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}
     os.environ["XDG_RUNTIME_DIR"] = server.env["XDG_RUNTIME_DIR"]
     os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]

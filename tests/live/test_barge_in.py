@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.test_live_audio import SMALL_GUIDE, TURN, LiveCoach
+from tests.live.test_live_audio import SMALL_GUIDE
+from voicecoach.testing.live_coach import TURN, LiveCoach
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))

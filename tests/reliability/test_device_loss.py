@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bench.latency import Monitor
-from tests.conftest import PulseServer, _start_pulse
+from voicecoach.testing.pulse import PulseServer, start_pulse
 from voicecoach.audio.wavfile import read_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
@@ -104,7 +104,7 @@ def _loud(wav: Path) -> bool:
 def own_pulse():
     """A daemon of this test's own, since the test kills it (the session-wide one stays untouched)."""
     base = Path(tempfile.mkdtemp(prefix="voicecoach-loss-"))
-    holder = {"server": _start_pulse(base)}
+    holder = {"server": start_pulse(base)}
     yield holder
     holder["server"].stop()
 

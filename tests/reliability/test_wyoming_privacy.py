@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.wyoming_servers import free_port
+from voicecoach.testing.wyoming_servers import free_port
 from voicecoach.audio.wavfile import read_wav, write_wav
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wyoming_servers import FakeServer, WyomingServer, free_port, missing_servers
+from voicecoach.testing.wyoming_servers import FakeServer, WyomingServer, free_port, missing_servers
 from voicecoach.audio.wavfile import read_wav
 from voicecoach.errors import ModelError
 from voicecoach.guide.library import find_guide

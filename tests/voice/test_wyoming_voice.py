@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.wyoming_servers import FakeServer, WyomingServer, missing_servers
+from voicecoach.testing.wyoming_servers import FakeServer, WyomingServer, missing_servers
 from voicecoach.audio.wavfile import read_wav, write_wav
 from voicecoach.speech.wyoming_link import WyomingError, parse_address
 from voicecoach.voice.clip import AudioClip
