@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -87,10 +89,21 @@ def _device(spec: str | None) -> str | int | None:
     return int(spec) if spec is not None and spec.isdigit() else spec
 
 
+def _stop_like_ctrl_c_on_sigterm() -> None:
+    """A service manager's stop (SIGTERM: systemd, a Pi shutting down) ends the session as Ctrl-C does: the
+    place is saved, the devices closed, the closing lines printed. Python's default would end it at once."""
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     """Run until the listener says goodbye, the recording ends, or Ctrl-C; progress is saved either way."""
     from voicecoach.voice.factory import open_speaker
 
+    _stop_like_ctrl_c_on_sigterm()
     file_input = options.input_path is not None
     devices = _DeviceReporter()
     # Live devices have real-time callbacks in this process; a file and a WAV speaker have none.

@@ -21,15 +21,6 @@ SMALL_GUIDE = REPO / "tests" / "guide" / "data" / "minimal.yaml"
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 
 
-@pytest.fixture
-def loopback(pulse):
-    """Feed what the coach plays back into its microphone for the duration of a test."""
-    module = pulse.run("pactl", "load-module", "module-loopback", "source=spk.monitor", "sink=mic",
-                       "latency_msec=60").stdout.strip()
-    yield
-    pulse.run("pactl", "unload-module", module)
-
-
 def _commands(lines: list[str]) -> list[str]:
     """Turns that made the coach act (an intent other than none, not ignored)."""
     return [line for line in lines if (m := TURN.search(line)) and m.group("intent") != "none"
@@ -76,3 +67,17 @@ def test_stop_while_the_coach_speaks_pauses_it(pulse, synth, tmp_path) -> None:
     tail = spoken[-int(1.0 * 16000):]  # the coach has been quiet since acknowledging the pause
     assert (tail ** 2).mean() ** 0.5 < 100, f"the coach kept talking after stop: {coach.drain()}"
     assert time.monotonic() - said_stop_at < 20
+
+
+def test_a_service_stop_ends_the_session_like_ctrl_c_and_keeps_the_place(pulse, tmp_path) -> None:
+    state = tmp_path / "state"
+    coach = LiveCoach({**pulse.env, "VOICECOACH_STATE_DIR": str(state)}, "--guide", str(SMALL_GUIDE), "--fresh")
+    try:
+        assert coach.wait_for(r"^coach> Welcome", 30), coach.close()
+        coach.process.terminate()  # SIGTERM, as systemd or a shutting-down Pi sends it
+        assert coach.wait_for(r"Stopped\. Your place is saved\.", 20), coach.drain()
+    finally:
+        err = coach.close()
+    assert "Traceback" not in err, err
+    assert coach.process.returncode == 130
+    assert any(state.rglob("*.json")), list(state.rglob("*"))

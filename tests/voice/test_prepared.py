@@ -107,3 +107,19 @@ def test_with_piper_a_prepared_first_sentence_has_its_first_audio_at_once(piper)
     served_seconds = time.perf_counter() - began
     assert served.duration > cold.duration  # the whole sentence, not only its first clause
     assert served_seconds < cold_seconds / 10, (served_seconds, cold_seconds)
+
+
+@pytest.mark.slow
+def test_a_closed_piper_voice_finishes_its_sentence_then_gives_silence(voice_source) -> None:
+    from voicecoach.voice.piper_engine import PiperSynthesizer
+    from voice_signals import VOICE
+
+    piper = PiperSynthesizer(VoiceSettings(VOICE))
+    made: list = []
+    speaking = threading.Thread(target=lambda: made.append(piper.synthesize(" ".join([SENTENCE] * 3))))
+    speaking.start()
+    time.sleep(0.05)
+    piper.close()  # waits for the sentence under way: the process may then exit without onnxruntime aborting it
+    speaking.join(5)
+    assert made and made[0].duration > 3.0  # the sentence under way was finished, not cut
+    assert piper.synthesize(SENTENCE).duration == 0.0

@@ -93,15 +93,10 @@ class WyomingRecognizer:
         duration = len(samples) / SAMPLE_RATE
         if duration < MIN_AUDIO_S:
             return Transcript.empty(ENGINE)
-        if self.failover.server_up:
-            try:
-                text = self.transcribe(samples)
-            except WyomingError as error:
-                self.failover.failed(error, self.local_name())
-            else:
-                self.failover.succeeded()
-                self.served_by_server += 1
-                return transcript_from_text(text, self.phrases, duration)
+        text = self.failover.attempt(lambda: self.transcribe(samples), self.local_name())
+        if text is not None:
+            self.served_by_server += 1
+            return transcript_from_text(text, self.phrases, duration)
         local = self.local()
         if local is None:
             return Transcript.empty(ENGINE)

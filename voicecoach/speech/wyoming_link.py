@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
 from voicecoach.errors import ModelError
 
@@ -27,6 +27,9 @@ RETRY_SECONDS = 3.0  # the background probe's pace while the server is down
 MAX_RETRY_SECONDS = 30.0  # a server that keeps failing right after it answers a probe is probed less often
 MAX_EVENTS = 100_000  # replies longer than this are nonsense, not audio (an hour of 1024-sample chunks)
 ADDRESS_HINT = "write it as wyoming://HOST:PORT (e.g. wyoming://192.168.1.5:10300), with /VOICE for a voice"
+
+
+T = TypeVar("T")
 
 
 class WyomingError(Exception):
@@ -284,6 +287,19 @@ class Failover:
     @property
     def server_up(self) -> bool:
         return self._up
+
+    def attempt(self, request: Callable[[], T], local: str) -> T | None:
+        """`request()`'s answer while the server is up; None when it is down or has just failed (then the
+        caller asks its local engine, named `local` in the notice)."""
+        if not self.server_up:
+            return None
+        try:
+            answer = request()
+        except WyomingError as error:
+            self.failed(error, local)
+            return None
+        self.succeeded()
+        return answer
 
     def succeeded(self) -> None:
         self._relapses = 0

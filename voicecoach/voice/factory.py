@@ -46,7 +46,7 @@ def open_speaker(*, device: str | int | None = None, voice: str | None = None, r
     from voicecoach.voice.prepared import PreparedSpeech
 
     try:  # live speech: replies the coach is likely to give next are made ahead (prepared.py)
-        speaker = SoundDeviceSpeaker(PreparedSpeech(synthesizer), device, on_event=on_event)
+        speaker = SoundDeviceSpeaker(PreparedSpeech(synthesizer), device, on_event=on_event, owns_synthesizer=True)
     except UnknownDeviceError:
         raise
     except DeviceError as error:

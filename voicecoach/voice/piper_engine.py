@@ -169,6 +169,7 @@ class PiperSynthesizer:
         self._voice = _load_voice(folder / self.spec.model_name, threads)
         self.sample_rate = int(self._voice.config.sample_rate)
         self._lock = threading.Lock()
+        self._closed = False
         if warm_up:  # the first run allocates onnxruntime's buffers and starts the phonemizer
             self.synthesize(WARM_UP_TEXT)
 
@@ -194,6 +195,8 @@ class PiperSynthesizer:
         gap = np.zeros(round(CHUNK_GAP_SECONDS * self.sample_rate), dtype=np.float32)
         parts: list[np.ndarray] = []
         with self._lock:  # one session, one phonemizer: calls take turns
+            if self._closed:
+                return AudioClip.silence(0, self.sample_rate)
             pieces = [p for p in self._voice.phonemize(spoken) if p]
             scale = self.length_scale(rate, phoneme_density(pieces, count_words(spoken), self.spec))
             config = SynthesisConfig(length_scale=scale)
@@ -207,6 +210,12 @@ class PiperSynthesizer:
             return AudioClip.silence(0, self.sample_rate)
         audio = np.concatenate(parts) * (self.spec.gain * self.settings.volume)
         return AudioClip(np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16), self.sample_rate)
+
+    def close(self) -> None:
+        """Wait for a synthesis under way, then refuse new ones (they give silence): onnxruntime aborts the
+        whole process ("terminate called without an active exception") if it exits in the middle of a run."""
+        with self._lock:
+            self._closed = True
 
     def synthesize_parts(self, text: str, rate: int | None = None) -> Iterator[AudioClip]:
         """The same speech as synthesize(), an over-long sentence clause by clause (so its first audio

@@ -49,9 +49,12 @@ class SoundDeviceSpeaker(BaseSpeaker):
 
     def __init__(self, synthesizer: Synthesizer | None = None, device: str | int | None = None,
                  rate: int | None = None, history_seconds: float = 30.0,
-                 on_event: DeviceListener | None = None, retry_s: float = RETRY_SECONDS) -> None:
+                 on_event: DeviceListener | None = None, retry_s: float = RETRY_SECONDS,
+                 owns_synthesizer: bool = False) -> None:
+        """`owns_synthesizer`: close() closes the synthesizer too (the speaker was made with it alone)."""
         super().__init__(rate)
         self.on_event = on_event
+        self.owns_synthesizer = owns_synthesizer
         self.retry_s = retry_s
         self.lost = False  # the device went away; speech is skipped until it is back
         self._closing = threading.Event()
@@ -314,4 +317,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
         super().close()
         with self._turn:
             close_stream_quietly(self._stream)
+        close = getattr(self.synthesizer, "close", None) if self.owns_synthesizer else None
+        if close is not None:  # a neural voice finishes what it is making, so the process can exit cleanly
+            close()
 

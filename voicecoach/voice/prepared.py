@@ -87,8 +87,12 @@ class PreparedSpeech:
             return self._key(text, rate) in self._made
 
     def close(self) -> None:
+        """Stop making speech ahead, and close the wrapped synthesizer when it can be closed."""
         self._closed = True
         self._work.set()
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
 
     # -- inside ---------------------------------------------------------------------------------------
 

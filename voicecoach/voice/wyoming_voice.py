@@ -95,15 +95,10 @@ class WyomingSynthesizer:
         spoken = spoken_form(text).strip()
         if not spoken:
             return AudioClip.silence(0, 22050)
-        if self.failover.server_up:
-            try:
-                clip = self.request(spoken)
-            except WyomingError as error:
-                self.failover.failed(error, self.local_name())
-            else:
-                self.failover.succeeded()
-                self.served_by_server += 1
-                return self._with_volume(clip)
+        clip = self.failover.attempt(lambda: self.request(spoken), self.local_name())
+        if clip is not None:
+            self.served_by_server += 1
+            return self._with_volume(clip)
         local = self.local()
         if local is None:
             return AudioClip.silence(0, 22050)
