@@ -11,7 +11,6 @@ confidence, higher for a command phrase of the guide than for free speech.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Callable, Iterable
 
 import numpy as np
@@ -19,7 +18,7 @@ import numpy as np
 from voicecoach.speech.recognizer import Recognizer, Transcript
 from voicecoach.speech.whisper_engine import HALLUCINATIONS, collapse_repeats, compression_ratio
 from voicecoach.speech.wyoming_link import (MAX_EVENTS, Exchange, Failover, WyomingAddress, WyomingError,
-                                            describe, describe_json, start_low_priority)
+                                            LocalFallback, describe, describe_json)
 from voicecoach.understanding.text import normalize
 
 log = logging.getLogger(__name__)
@@ -67,18 +66,10 @@ class WyomingRecognizer:
         self.request_seconds = request_seconds
         kwargs = {} if retry_seconds is None else {"retry_seconds": retry_seconds}
         self.failover = Failover(address, "recognizer", notice, probe=self._probe, **kwargs)
-        self._build_local = local
-        self._local: Recognizer | None = None
-        self._local_error: BaseException | None = None
-        self._local_ready = threading.Event()
-        self._load_lock = threading.Lock()
+        self._local = LocalFallback(local, "recognizer", preload)
         self.server_info = None
         self.served_by_server = 0
         self.served_locally = 0
-        if local is None:
-            self._local_ready.set()
-        elif preload:
-            start_low_priority(self._load_local, "voicecoach-local-recognizer")
         try:
             self.server_info = describe(address)
             log.info("Wyoming ASR server at %s: %s", address.where, describe_json(self.server_info))
@@ -141,26 +132,13 @@ class WyomingRecognizer:
 
     def local_name(self) -> str:
         """The local engine's name, for the notices (without waiting for it to load)."""
-        if self._local is not None:
-            return f"the local {self._local.name} engine"
-        return "the local engine" if self._build_local is not None else "nothing (no local engine)"
+        if self._local.engine is not None:
+            return f"the local {self._local.engine.name} engine"
+        return "the local engine" if self._local.build is not None else "nothing (no local engine)"
 
     def local(self) -> Recognizer | None:
         """The local recognizer, built now if it was not preloaded; None if it cannot be built."""
-        self._load_local()  # at once if the preload finished; else waits for it (or does it)
-        return self._local
-
-    def _load_local(self) -> None:
-        with self._load_lock:
-            if self._local_ready.is_set():
-                return
-            try:
-                self._local = self._build_local() if self._build_local is not None else None
-            except Exception as error:  # a broken local model must not take the session down with it
-                self._local_error = error
-                log.warning("no local recognizer to fall back on: %s", error)
-            finally:
-                self._local_ready.set()
+        return self._local.get()
 
     def close(self) -> None:
         self.failover.close()

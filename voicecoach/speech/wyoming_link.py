@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, Generic, TypeVar
 
 from voicecoach.errors import ModelError
 
@@ -258,6 +258,38 @@ def start_low_priority(target: Callable[[], None], name: str) -> threading.Threa
     thread = threading.Thread(target=run, daemon=True, name=name)
     thread.start()
     return thread
+
+
+class LocalFallback(Generic[T]):
+    """The local engine a Wyoming engine falls back on: built once, in the background at low priority when
+    preloaded (so the first fault does not wait for a model to load), or when first asked for."""
+
+    def __init__(self, build: Callable[[], T] | None, what: str, preload: bool) -> None:
+        self.build = build
+        self.engine: T | None = None
+        self._what = what
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        if build is None:
+            self._ready.set()
+        elif preload:
+            start_low_priority(self._load, f"voicecoach-local-{what}")
+
+    def get(self) -> T | None:
+        """The local engine (waits for a preload under way, or builds it now); None if it cannot be built."""
+        self._load()
+        return self.engine
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._ready.is_set():
+                return
+            try:
+                self.engine = self.build() if self.build is not None else None
+            except Exception as error:  # a broken local model must not take the session down with it
+                log.warning("no local %s to fall back on: %s", self._what, error)
+            finally:
+                self._ready.set()
 
 
 class Failover:

@@ -11,13 +11,12 @@ Wyoming's Synthesize has no speaking rate: the server's voice speaks at its own 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Callable, Iterator
 
 import numpy as np
 
 from voicecoach.speech.wyoming_link import (MAX_EVENTS, Exchange, Failover, WyomingAddress, WyomingError,
-                                            describe, describe_json, start_low_priority)
+                                            LocalFallback, describe, describe_json)
 from voicecoach.voice.clip import AudioClip
 from voicecoach.voice.normalize import spoken_form
 from voicecoach.voice.synthesizer import VoiceInfo, VoiceSettings
@@ -67,15 +66,10 @@ class WyomingSynthesizer:
         self.request_seconds = request_seconds
         kwargs = {} if retry_seconds is None else {"retry_seconds": retry_seconds}
         self.failover = Failover(address, "voice", notice, probe=lambda: self.request(PROBE_TEXT), **kwargs)
-        self._build_local = local
-        self._local = None
-        self._local_ready = threading.Event()
-        self._load_lock = threading.Lock()
+        self._local = LocalFallback(local, "voice", preload)
         self.server_info = None
         self.served_by_server = 0
         self.served_locally = 0
-        if local is not None and preload:
-            start_low_priority(self._load_local, "voicecoach-local-voice")
         try:
             self.server_info = describe(address)
             log.info("Wyoming TTS server at %s: %s", address.where, describe_json(self.server_info))
@@ -151,23 +145,12 @@ class WyomingSynthesizer:
         return AudioClip(scaled.astype(np.int16), clip.sample_rate)
 
     def local_name(self) -> str:
-        local = self._local
+        local = self._local.engine
         return f"the local voice ({getattr(local, 'name', 'espeak-ng')})" if local is not None else "the local voice"
 
     def local(self):
-        self._load_local()
-        return self._local
-
-    def _load_local(self) -> None:
-        with self._load_lock:
-            if self._local_ready.is_set():
-                return
-            try:
-                self._local = self._build_local() if self._build_local is not None else None
-            except Exception as error:  # the session goes on without a fallback voice
-                log.warning("no local voice to fall back on: %s", error)
-            finally:
-                self._local_ready.set()
+        """The local voice, built now if it was not preloaded; None if it cannot be built."""
+        return self._local.get()
 
     def voices(self) -> tuple[VoiceInfo, ...]:
         """The voices the server offers (from its describe info at startup)."""
