@@ -149,11 +149,7 @@ def session_first_audio(synthesizer, prepared: bool, passes: int = 2) -> list[fl
         reply = coach.start()
         for name in SESSION_SCRIPT:
             if prepared:
-                place = coach.state.place
-                step = coach.guide.step(place.step)
-                order = ("next", "more") if place.paragraph >= len(step.body) else ("more", "next")
-                firsts = [r.sentences[0] for r in (coach.preview(Intent(n, {})) for n in order) if r is not None]
-                speech.prepare(firsts, reply.rate)
+                speech.prepare(coach.likely_first_sentences(), reply.rate)
                 time.sleep(min(3.0, 0.06 * len(reply.text.split()) * 4))  # the listener hears the reply
             reply = coach.handle(Intent(name, {}))
             began = time.perf_counter()

@@ -266,13 +266,9 @@ class Session:
         sentence of the likely next replies (reading on: the next paragraph or step), worked out now, on
         this thread, since the coach is not thread-safe."""
         prepare = getattr(getattr(self.speaker, "synthesizer", None), "prepare", None)
-        state = self.coach.state
-        if prepare is None or reply.action is Action.END or state.place is None:
+        if prepare is None or reply.action is Action.END:
             return None
-        step = self.coach.guide.step(state.place.step)
-        order = ("next", "more") if state.place.paragraph >= len(step.body) else ("more", "next")
-        previews = [self.coach.preview(Intent(name, {}, 1.0, "(ahead)")) for name in order]
-        firsts = [p.sentences[0] for p in previews if p is not None]
+        firsts = self.coach.likely_first_sentences()
         return (lambda result: prepare(firsts, reply.rate)) if firsts else None
 
     def _interrupt(self) -> None:
@@ -294,9 +290,7 @@ class Session:
             return
         if self.endpointer.in_speech or state.place is None:
             return
-        step = self.coach.guide.step(state.place.step)
-        name = "next" if state.place.paragraph >= len(step.body) else "more"
-        self.handle_intent(Intent(name, {}, 1.0, "(continuous)"))
+        self.handle_intent(Intent(self.coach.reading_on(), {}, 1.0, "(continuous)"))
 
     def _on_device(self, event: DeviceEvent) -> None:
         """Keep the exact place when the voice was cut off by a lost speaker, and tell the listener."""

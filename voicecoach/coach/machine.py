@@ -103,6 +103,20 @@ class Coach:
         self._autosave()
         return reply
 
+    def reading_on(self) -> str:
+        """The intent that reads on from here: "more" of the step, or the "next" step at its end."""
+        place = self._state.place
+        if place is None:
+            return "next"
+        return "next" if place.paragraph >= len(self.guide.step(place.step).body) else "more"
+
+    def likely_first_sentences(self) -> list[str]:
+        """The first sentences of the replies most likely to come next (reading on first), for speech made
+        ahead; empty before the coach has started."""
+        order = (self.reading_on(), "more" if self.reading_on() == "next" else "next")
+        previews = [self.preview(Intent(name, {}, 1.0, "(ahead)")) for name in order]
+        return [p.sentences[0] for p in previews if p is not None]
+
     def preview(self, intent: Intent) -> Reply | None:
         """The reply `intent` would get now, with nothing changed or saved (so its speech can be made
         ahead); None when there is no place yet or the intent has no reply here."""

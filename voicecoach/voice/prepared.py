@@ -112,10 +112,14 @@ class PreparedSpeech:
 
     def _keep(self, key: tuple[str, int], clip: AudioClip) -> None:
         with self._lock:
-            self._made[key] = clip
-            self._made.move_to_end(key)
-            while len(self._made) > self._capacity:
-                self._made.popitem(last=False)
+            self._store(key, clip)
+
+    def _store(self, key: tuple[str, int], clip: AudioClip) -> None:
+        """Keep `clip` as the newest, dropping the oldest beyond capacity (the lock held)."""
+        self._made[key] = clip
+        self._made.move_to_end(key)
+        while len(self._made) > self._capacity:
+            self._made.popitem(last=False)
 
     def _run(self) -> None:
         while True:
@@ -138,9 +142,7 @@ class PreparedSpeech:
             with self._made_one:
                 self._making = None
                 if clip is not None:
-                    self._made[key] = clip
-                    while len(self._made) > self._capacity:
-                        self._made.popitem(last=False)
+                    self._store(key, clip)
                 self._made_one.notify_all()
 
     def _parts(self, text: str, rate: int) -> Iterator[AudioClip]:
