@@ -20,7 +20,6 @@ between the coach's output and its input. Two variants, one run each:
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from bench.echo_room import (Room, echo_removed_db, make_scene, rms, run_capture
                              word_kept_db)
 from voicecoach.audio.frames import SAMPLE_RATE, resample_to_16k, split_frames  # noqa: E402
 from voicecoach.audio.wavfile import read_wav, write_wav  # noqa: E402
+from voicecoach.testing.live_coach import TURN  # noqa: E402
 
 PEOPLE = Path("/work/shared/peer-data/speech-commands")
 if not PEOPLE.exists():
@@ -44,7 +44,6 @@ if not PEOPLE.exists():
 GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
 # Speech Commands words and what the coach must do with each while it speaks (see the folder's README).
 EXPECTED = {"stop": {"pause", "stop"}, "forward": {"next"}}
-TURN = re.compile(r"heard '(?P<text>[^']*)' \((?P<confidence>[0-9.]+)\) → (?P<intent>\w+)(?P<rest>.*)")
 
 
 def people_clips(word: str, count: int) -> list[Path]:

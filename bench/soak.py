@@ -18,7 +18,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from voicecoach.audio.synth import cached_synthesis  # noqa: E402
 from voicecoach.audio.wavfile import publish, read_wav  # noqa: E402
 from voicecoach.guide.library import find_guide  # noqa: E402
 from voicecoach.understanding.matcher import match_intent  # noqa: E402
+from voicecoach.testing.live_coach import TURN  # noqa: E402
 
 GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
 KITCHEN_NOISE = COFFEE / "kitchen-noise.wav"
@@ -371,22 +371,18 @@ def run_live(wav: Path, work: Path, guide: Path = GUIDE, timeout_s: float = 3600
     return LiveRun(process.returncode, wall, out_path.read_text(), err_path.read_text(), tuple(samples), cpu)
 
 
-_TURN = re.compile(r"^\[\s*(?P<at>[\d.]+)s\] heard (?P<text>'.*'|\".*\") \((?P<conf>[\d.]+)\) → (?P<intent>\w+)"
-                   r"(?P<slots>(?: \w+=\S+)*)(?: \(ignored: (?P<ignored>[^)]*)\))?$")
-
-
 def parse_turns(stdout: str) -> list[Heard]:
     """The `heard` lines of a run's output (see voicecoach/live.py, `on_turn`)."""
     lines = stdout.splitlines()
     turns = []
     for index, line in enumerate(lines):
-        match = _TURN.match(line)
-        if match is None:
+        match = TURN.match(line)
+        if match is None or match["at"] is None:
             continue
         slots = dict(s.split("=", 1) for s in match["slots"].split())
         step = int(slots["step"]) if slots.get("step", "").isdigit() else None
         replied = index + 1 < len(lines) and lines[index + 1].startswith("coach:")
-        turns.append(Heard(float(match["at"]), match["text"][1:-1], float(match["conf"]), match["intent"], step,
+        turns.append(Heard(float(match["at"]), match["text"], float(match["confidence"]), match["intent"], step,
                            match["ignored"] or "", replied))
     return turns
 

@@ -10,8 +10,12 @@ import sys
 import threading
 import time
 
-# One turn as `voicecoach run` prints it: what was heard, with which confidence, and the intent.
-TURN = re.compile(r"heard '(?P<text>[^']*)' \((?P<confidence>[0-9.]+)\) → (?P<intent>\w+)(?P<rest>.*)")
+# One turn as `voicecoach run` prints it (voicecoach/live.py): when, what was heard (Python's repr, so in
+# double quotes when the words hold an apostrophe), with which confidence, the intent, its slots, and why
+# it was ignored if it was.
+TURN = re.compile(r"(?:\[\s*(?P<at>[\d.]+)s\] )?heard (?P<quote>['\"])(?P<text>.*?)(?P=quote) "
+                  r"\((?P<confidence>[0-9.]+)\) → (?P<intent>\w+)(?P<rest>(?P<slots>(?: \w+=\S+)*)"
+                  r"(?: \(ignored: (?P<ignored>[^)]*)\))?.*)")
 
 
 class LiveCoach:
