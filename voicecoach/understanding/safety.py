@@ -70,6 +70,8 @@ class _Rules:
     fiction: tuple[re.Pattern[str], ...]
     play: tuple[re.Pattern[str], ...]
     first_person: re.Pattern[str]
+    resolved: tuple[re.Pattern[str], ...]
+    recurring: tuple[re.Pattern[str], ...]
 
 
 def word_stem(word: str, irregular: dict[str, str] | None = None) -> str:
@@ -130,13 +132,15 @@ def find_concern(text: str) -> SafetyConcern | None:
     idiom_spans = [m.span() for idiom in rules.idioms for m in idiom.finditer(line)]
     in_fiction = any(pattern.search(line) for pattern in rules.fiction)
     in_play = any(pattern.search(line) for pattern in rules.play)
+    in_the_past = (any(pattern.search(line) for pattern in rules.resolved)
+                   and not any(pattern.search(line) for pattern in rules.recurring))
     for rule in rules.crisis:
         words = rule.find(line, idiom_spans)
         if words is None:
             continue
         if in_fiction and not rule.always and not rules.first_person.search(f" {words} "):
             continue
-        if in_play and not rule.always:
+        if (in_play or in_the_past) and not rule.always:
             continue
         return SafetyConcern(rule.category, words, rule.always)
     return None
@@ -179,7 +183,9 @@ def _rules() -> _Rules:
     fiction = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["fiction"])
     play = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["play"])
     first_person = re.compile("(?<= )" + compiler.regex(str(data["first_person"])))
-    return _Rules(contractions, irregular, crisis, idioms, fiction, play, first_person)
+    resolved, recurring = (tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data[key])
+                           for key in ("resolved", "recurring"))
+    return _Rules(contractions, irregular, crisis, idioms, fiction, play, first_person, resolved, recurring)
 
 
 class _Compiler:
