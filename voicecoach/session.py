@@ -27,6 +27,7 @@ from voicecoach.coach.machine import Coach
 from voicecoach.coach.replies import Action, Reply
 from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
 from voicecoach.speech.recognizer import Recognizer, Transcript
+from voicecoach.understanding.completeness import may_become_another
 from voicecoach.understanding.intents import Intent
 from voicecoach.understanding.text import tokenize
 from voicecoach.voice.speaker import SpeechResult, SpeechTask
@@ -64,6 +65,24 @@ class PlaybackClock(Protocol):
 RECENT_TURNS = 200
 ECHO_TAIL_S = 0.5  # after our voice stops, a little of it is still on its way to the microphone
 WAKE_MIN_SIMILARITY = 80  # rapidfuzz ratio of the first words to the wake phrase ("he coach" is 94)
+# Adaptive endpointing: a pause judged early ends the utterance only when it holds one of these, matched this
+# surely, from a transcript the recognizer is this sure of. Questions and safety statements always wait the
+# full hangover: they may go on after a pause, and their replies are not a matter of milliseconds.
+NOT_EARLY = frozenset({"none", "question", "safety"})
+EARLY_MIN_SCORE = 0.9
+EARLY_MIN_CONFIDENCE = 0.6
+# Speech that starts again this soon after an early decision would have been part of the same utterance
+# without it ("next [a gap inside the words] step"): it is acted on only when it asks for something else.
+CONTINUATION_MS = 360
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """A transcript of an utterance made at a pause, kept for its end when no speech came after it."""
+
+    voiced_frames: int
+    heard: Transcript
+    recognition_ms: float
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,9 @@ class Session:
                                                       max_utterance_ms=self.settings.barge_in_window_ms)
         self._wake_words = tokenize(self.settings.wake_phrase) if self.settings.wake_phrase else []
         self._device_events: queue.SimpleQueue[DeviceEvent] = queue.SimpleQueue()
+        self._judged: _Judged | None = None
+        self._early: tuple[Intent, float] | None = None  # the last command acted on early, and when (stream s)
+        self._continuing: Intent | None = None  # the utterance under way continues that command
 
     # -- driving the loop ----------------------------------------------------------------------------
 
@@ -155,11 +177,49 @@ class Session:
         # While the coach speaks, cut what the microphone hears into short pieces: each is checked against
         # our own voice at once, so a listener's "stop" is not held back until the coach falls silent.
         self.endpointer.settings = self._speaking_endpoint if self.speaker.speaking else self.settings.endpoint
+        voiced, was_in_speech = self.endpointer.voiced_frames, self.endpointer.in_speech
         for utterance in self.endpointer.process(frame):
-            self.handle(utterance)
+            judged, self._judged = self._judged, None
+            continuing, self._continuing = self._continuing, None
+            self.handle(utterance, judged if judged is not None and judged.voiced_frames == voiced else None,
+                        continuing=continuing)
+            if self.ended:
+                return
+        if self.endpointer.in_speech and not was_in_speech and self._early is not None:
+            intent, at = self._early
+            self._early = None
+            if (self._stream_time - at) * 1000 <= CONTINUATION_MS:
+                self._continuing = intent
+        paused = self.endpointer.pause_to_judge()
+        if paused is not None:
+            self._judge_pause(paused)
             if self.ended:
                 return
         self._continue_reading()
+
+    def _judge_pause(self, utterance: Utterance) -> None:
+        """Transcribe a short utterance at its first pause: a complete command ends it at once; any other
+        transcript is kept, and reused at the utterance's end if no speech came after the pause."""
+        if self.speaker.speaking or self._wake_words or self._played_during(utterance, time.monotonic()):
+            return  # our own voice may be in it, or a wake phrase to check: the full path judges it
+        started = time.perf_counter()
+        heard = self.recognizer.recognize(utterance.samples)
+        self._judged = _Judged(self.endpointer.voiced_frames, heard, (time.perf_counter() - started) * 1000)
+        if not self._is_complete_command(heard):
+            return
+        judged, self._judged = self._judged, None
+        continuing, self._continuing = self._continuing, None
+        for finished in self.endpointer.cut():
+            turn = self.handle(finished, judged, early=True, continuing=continuing)
+            self._early = (turn.intent, self._stream_time)
+
+    def _is_complete_command(self, heard: Transcript) -> bool:
+        if not heard.text or not heard.in_grammar or heard.confidence < max(EARLY_MIN_CONFIDENCE,
+                                                                            self.settings.min_confidence):
+            return False
+        intent = understand(heard, self.coach.guide, self.coach.context, self.settings.min_confidence)
+        return (intent.name not in NOT_EARLY and intent.score >= EARLY_MIN_SCORE
+                and not may_become_another(heard.text, intent.name))
 
     def wait_until_quiet(self, timeout: float = 120.0) -> None:
         """Block until the reply being spoken has ended."""
@@ -173,10 +233,15 @@ class Session:
 
     # -- one utterance --------------------------------------------------------------------------------
 
-    def handle(self, utterance: Utterance) -> Turn:
+    def handle(self, utterance: Utterance, judged: _Judged | None = None, early: bool = False,
+               continuing: Intent | None = None) -> Turn:
+        """Act on one utterance; `judged`: its transcript made at a pause (no need to decode it again);
+        `early`: it was ended at that pause rather than after the full hangover; `continuing`: the command
+        acted on early that this utterance continues (then it counts only when it asks for something else)."""
         heard_at = time.monotonic()
-        # The utterance ends after the hangover: that trailing silence is the endpointing delay.
-        endpoint_ms = math.ceil(self.settings.endpoint.hangover_ms / FRAME_MS) * FRAME_MS
+        # The utterance ends after the hangover (or the early pause): that trailing silence is the endpointing delay.
+        waited_ms = self.settings.endpoint.early_ms if early else self.settings.endpoint.hangover_ms
+        endpoint_ms = math.ceil(waited_ms / FRAME_MS) * FRAME_MS
         speaking = self.speaker.speaking or self._played_during(utterance, heard_at)
         samples = utterance.samples
         if self.echo_filter is not None:  # also just after speaking: our voice may still be arriving
@@ -185,9 +250,12 @@ class Session:
                 return self._record(Transcript.empty(), Intent.none(), None, utterance, heard_at, endpoint_ms, 0.0, 0.0,
                                     "echo")
             samples = cleaned
-        started = time.perf_counter()
-        heard = self.recognizer.recognize(samples)
-        recognition_ms = (time.perf_counter() - started) * 1000
+        if judged is not None and samples is utterance.samples:
+            heard, recognition_ms = judged.heard, judged.recognition_ms
+        else:
+            started = time.perf_counter()
+            heard = self.recognizer.recognize(samples)
+            recognition_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         heard, ignored = self._without_wake_phrase(heard)
         if ignored:
@@ -196,6 +264,10 @@ class Session:
         context = self.coach.context
         intent = understand(heard, self.coach.guide, dataclasses.replace(context, speaking=speaking),
                             self.settings.min_confidence)
+        if continuing is not None and (intent.name == "none" or (intent.name, dict(intent.slots)) == (
+                continuing.name, dict(continuing.slots))):
+            return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
+                                (time.perf_counter() - started) * 1000, "the rest of a command acted on early")
         if intent.name == "none":
             if speaking:  # a stray sound while the coach talks: let it talk on
                 return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,

@@ -1,4 +1,9 @@
-"""Endpointing: cut utterances out of a stream of 30 ms frames with webrtcvad, pre-roll and hangover."""
+"""Endpointing: cut utterances out of a stream of 30 ms frames with webrtcvad, pre-roll and hangover.
+
+Adaptive endpointing: at the first short pause (`early_ms` of silence) in a short utterance, the endpointer
+offers the audio so far to be judged (`pause_to_judge`); when the caller finds a complete command in it, it
+ends the utterance there (`cut`) instead of waiting the full hangover. Otherwise the hangover decides, so a
+question with a pause in it is not cut short."""
 
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ class EndpointSettings:
     min_speech_ms: int = 150  # utterances with less voiced time than this are dropped (clicks, bumps)
     max_utterance_ms: int = 10000  # a forced end for endless speech or noise
     min_level_dbfs: float = -55.0  # frames quieter than this are never speech
+    early_ms: int = 150  # silence after which a short utterance is judged early (0: never; see the docstring)
+    early_max_ms: int = 3000  # longer utterances are not commands: they wait the full hangover
 
 
 class Endpointer(Protocol):
@@ -96,6 +103,26 @@ class VadEndpointer:
             return self._finish()
         return []
 
+    @property
+    def voiced_frames(self) -> int:
+        """Voiced frames in the utterance under way: unchanged since a judgement means no new speech."""
+        return self._voiced
+
+    def pause_to_judge(self) -> Utterance | None:
+        """The utterance so far, once per pause, when its silence has just reached `early_ms` (before the
+        hangover) and it is short enough to be a command; else None."""
+        early = self.settings.early_ms
+        if (not self._in_speech or early <= 0 or early >= self.settings.hangover_ms
+                or self._silent_run != _frames_for(early)
+                or len(self._frames) > _frames_for(self.settings.early_max_ms)
+                or self._voiced * FRAME_MS < self.settings.min_speech_ms):
+            return None
+        return self._utterance(self._frames)
+
+    def cut(self) -> list[Utterance]:
+        """End the utterance under way now (a judged pause held a complete command)."""
+        return self._finish() if self._in_speech else []
+
     def flush(self) -> list[Utterance]:
         result = self._finish() if self._in_speech else []
         self._pre_roll.clear()
@@ -108,9 +135,12 @@ class VadEndpointer:
         self._frames, self._voiced, self._silent_run = [], 0, 0
         if voiced * FRAME_MS < self.settings.min_speech_ms:
             return []
+        return [self._utterance(frames)]
+
+    def _utterance(self, frames: list[np.ndarray]) -> Utterance:
         samples = np.concatenate(frames)
         start = self._start_sample / SAMPLE_RATE
-        return [Utterance(samples, start, start + len(samples) / SAMPLE_RATE)]
+        return Utterance(samples, start, start + len(samples) / SAMPLE_RATE)
 
 
 def find_utterances(frames: Iterable[np.ndarray], settings: EndpointSettings | None = None) -> Iterator[Utterance]:
