@@ -48,6 +48,7 @@ class LiveOptions:
     min_confidence: float | None = None
     record_dir: Path | None = None
     hangover_ms: int | None = None
+    early_ms: int | None = None  # the pause at which a complete command is acted on (0: wait the hangover)
     echo_cancel: str = "auto"  # auto|on|off: WebRTC AEC3 in the capture path (voicecoach.audio.echo_canceller)
 
 
@@ -89,21 +90,40 @@ def _device(spec: str | None) -> str | int | None:
     return int(spec) if spec is not None and spec.isdigit() else spec
 
 
-def _stop_like_ctrl_c_on_sigterm() -> None:
-    """A service manager's stop (SIGTERM: systemd, a Pi shutting down) ends the session as Ctrl-C does: the
-    place is saved, the devices closed, the closing lines printed. Python's default would end it at once."""
+def _end_on_stop_signals() -> None:
+    """Ctrl-C (SIGINT) and a service manager's stop (SIGTERM: systemd, a Pi shutting down) end the session
+    alike: the place is saved, the devices closed, the closing lines printed (Python's default would end at
+    once on SIGTERM). Only the first stop interrupts: see `_ignore_further_stops`."""
     def interrupt(signum, frame) -> None:
+        _ignore_further_stops()
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupt)
         signal.signal(signal.SIGTERM, interrupt)
+
+
+def _ignore_further_stops() -> None:
+    """The session is ending: a repeated Ctrl-C or SIGTERM (an impatient user, a supervisor stopping again)
+    must not cut the closing short. When one did, the voice went on synthesizing on its daemon thread into
+    interpreter teardown, where onnxruntime's run ended in "terminate called without an active exception"
+    (SIGABRT), and PortAudio's exit handler closed the still-open output stream ("lost the speaker", at
+    times a crash). Every close below is bounded, so nothing waits forever. A do-nothing handler, not
+    SIG_IGN: with SIG_IGN Python reports a signal already pending as "ignored due to race condition"."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _ignore_stop)
+
+
+def _ignore_stop(signum, frame) -> None:
+    """Nothing: not even a log line, which could re-enter a write the main thread is making."""
 
 
 def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
     """Run until the listener says goodbye, the recording ends, or Ctrl-C; progress is saved either way."""
     from voicecoach.voice.factory import open_speaker
 
-    _stop_like_ctrl_c_on_sigterm()
+    _end_on_stop_signals()
     file_input = options.input_path is not None
     devices = _DeviceReporter()
     # Live devices have real-time callbacks in this process; a file and a WAV speaker have none.
@@ -134,6 +154,8 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
                                    record_dir=options.record_dir)
         if options.hangover_ms is not None:
             settings.endpoint = dataclasses.replace(settings.endpoint, hangover_ms=options.hangover_ms)
+        if options.early_ms is not None:
+            settings.endpoint = dataclasses.replace(settings.endpoint, early_ms=options.early_ms)
         if options.min_confidence is not None:
             settings.min_confidence = options.min_confidence
         history = getattr(speaker, "history", None)
@@ -164,22 +186,38 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
                     on_frame=lambda frame: status.update(mode="speaking" if speaker.speaking else "listening",
                                                          frame=frame))
     except KeyboardInterrupt:
+        _ignore_further_stops()
         if session is not None:
             session.coach.save()
         status.close()
-        print("\nStopped. Your place is saved.", file=out)
+        print("\nStopped. Your place is saved.", file=out, flush=True)
         return 130
     finally:
-        status.close()
-        source.close()
-        _log_audio_health(source, speaker)
-        if canceller is not None:  # one line: how late the coach heard itself and how much was removed
-            print(f"voicecoach: {echo_summary(canceller)}", file=sys.stderr, flush=True)
-        if speaker is not None:
-            speaker.close()
-        if isinstance(recognizer, RecognizerProcess):
-            recognizer.close()
+        _ignore_further_stops()
+        _close_in_order(status, source, canceller, speaker, recognizer)
     return 0
+
+
+def _close_in_order(status: StatusLine, source, canceller: CaptureEchoCanceller | None, speaker,
+                    recognizer: Recognizer) -> None:
+    """Stop capture, then playback and the voice, then the recognizer's child process, each even if one
+    before it failed: a native library left running (an onnxruntime voice mid-sentence, an open PortAudio
+    stream) at interpreter teardown aborts the process after the place was saved."""
+    def step(what: str, close) -> None:
+        try:
+            close()
+        except Exception:  # the next component must still be closed
+            log.exception("closing the %s failed", what)
+
+    step("status line", status.close)
+    step("audio input", source.close)
+    _log_audio_health(source, speaker)
+    if canceller is not None:  # one line: how late the coach heard itself and how much was removed
+        print(f"voicecoach: {echo_summary(canceller)}", file=sys.stderr, flush=True)
+    if speaker is not None:
+        step("speaker and voice", speaker.close)
+    if isinstance(recognizer, RecognizerProcess):
+        step("recognizer process", recognizer.close)
 
 
 class _DeviceReporter:

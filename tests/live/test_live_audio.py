@@ -78,11 +78,14 @@ def test_a_service_stop_ends_the_session_like_ctrl_c_and_keeps_the_place(pulse, 
         assert coach.wait_for(r"^coach> Welcome", 30), coach.close()
         coach.process.terminate()  # SIGTERM, as systemd or a shutting-down Pi sends it
         assert coach.wait_for(r"Stopped\. Your place is saved\.", 20), coach.drain()
+        # A second stop while it closes its devices (a supervisor repeating itself, a second Ctrl-C) must
+        # not cut the closing short: that left the Piper voice synthesizing into interpreter teardown
+        # (SIGABRT, "terminate called without an active exception") and the output stream open ("lost the
+        # speaker" at exit) in about half the runs.
+        coach.process.terminate()
     finally:
         err = coach.close()
     assert "Traceback" not in err, err
-    # Not asserted: the exit status. After the place is saved and the closing line printed, about half the
-    # runs end with SIGABRT at interpreter teardown ("terminate called without an active exception", no
-    # Python frame), with either voice and with the echo canceller off: a native library's thread at exit,
-    # not yet found (see the session note).
+    assert coach.process.returncode == 130, err[-2000:]
+    assert "terminate called" not in err and "lost the speaker" not in err, err[-2000:]
     assert any(state.rglob("*.json")), list(state.rglob("*"))

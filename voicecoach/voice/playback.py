@@ -29,6 +29,7 @@ BLOCK_SECONDS = 0.005
 OUTPUT_LATENCY = "low"  # ~10 ms through PulseAudio: stop() lands in ~17 ms (20 ms would make it ~35 ms)
 RESYNC_SECONDS = 0.02  # a block more than this away from the sample clock restarts it (stall, underrun)
 STALL_TIMEOUT = 5.0  # seconds without a callback before playback is declared broken (start-up takes ~2 s)
+CLOSE_TIMEOUT = 15.0  # seconds close() waits for the utterance under way (a sentence's synthesis, a stall)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
         self.lost = False  # the device went away; speech is skipped until it is back
         self._closing = threading.Event()
         self._reopening = False
+        self._retry: threading.Thread | None = None  # reopening a lost device
         self.synthesizer = synthesizer or Synthesizer()
         self.device: DeviceInfo = resolve_output_device(device)
         self._sd = load_sounddevice()
@@ -121,7 +123,8 @@ class SoundDeviceSpeaker(BaseSpeaker):
         log.warning("audio output %r lost: %s", self.device.name, problem)
         if self.on_event is not None:
             self.on_event(DeviceEvent("speaker", False, self.device.name, problem))
-        threading.Thread(target=self._reconnect, name="voicecoach-output-retry", daemon=True).start()
+        self._retry = threading.Thread(target=self._reconnect, name="voicecoach-output-retry", daemon=True)
+        self._retry.start()
 
     def _reconnect(self) -> None:
         """Every `retry_s`, open the device again; back when it pulls audio steadily."""
@@ -313,11 +316,23 @@ class SoundDeviceSpeaker(BaseSpeaker):
             self._wake.notify_all()
 
     def close(self) -> None:
+        """Stop speaking, close the stream and then the synthesizer (when owned). Waits for the utterance
+        under way (at most CLOSE_TIMEOUT) and for a reconnect under way, so that no stream stays open and
+        no synthesis runs into interpreter teardown."""
         self._closing.set()
         super().close()
-        with self._turn:
+        ended = self._turn.acquire(timeout=CLOSE_TIMEOUT)
+        if not ended:
+            log.warning("the utterance under way did not end within %.0f s; closing the output anyway",
+                        CLOSE_TIMEOUT)
+        try:
+            retry = self._retry
+            if retry is not None and retry is not threading.current_thread():
+                retry.join()  # bounded: one open and warm-up, and it stops once closing is set
             close_stream_quietly(self._stream)
+        finally:
+            if ended:
+                self._turn.release()
         close = getattr(self.synthesizer, "close", None) if self.owns_synthesizer else None
         if close is not None:  # a neural voice finishes what it is making, so the process can exit cleanly
             close()
-
