@@ -25,7 +25,7 @@ SMALL_GUIDE = REPO / "tests" / "guide" / "data" / "minimal.yaml"
 # A value for every kept key, none of them the default, as typed for `settings set`.
 TYPED = {"input-device": "pulse", "output-device": "7", "engine": "pocketsphinx", "model": "~/my-vosk-model",
          "voice": "espeak", "rate": "150", "volume": "0.6", "wake-word": "hey coach", "continuous": "yes",
-         "hangover-ms": "500", "min-confidence": "0.35", "quiet": "on", "guide": str(SMALL_GUIDE),
+         "hangover-ms": "500", "early-ms": "0", "min-confidence": "0.35", "quiet": "on", "guide": str(SMALL_GUIDE),
          "echo-cancel": "off"}
 
 
@@ -72,7 +72,7 @@ def test_every_kept_option_written_to_the_file_is_used(config_dir) -> None:
     assert options.engine == "pocketsphinx" and options.model == Path("~/my-vosk-model").expanduser()
     assert options.voice == "espeak" and options.rate == 150 and options.volume == 0.6
     assert options.wake_phrase == "hey coach" and options.continuous is True and options.quiet is True
-    assert options.hangover_ms == 500 and options.min_confidence == 0.35
+    assert options.hangover_ms == 500 and options.min_confidence == 0.35 and options.early_ms == 0
     assert options.echo_cancel == "off"
     assert guide == str(SMALL_GUIDE)
 
@@ -90,13 +90,14 @@ def test_flags_override_the_file() -> None:
     options, guide = effective(
         "--input-device", "mic2", "--output-device", "spk2", "--engine", "whisper", "--model", "/m",
         "--voice", "piper", "--rate", "200", "--volume", "0.9", "--wake-word", "", "--no-continuous",
-        "--hangover-ms", "700", "--min-confidence", "0.8", "--no-quiet", "--guide", "other", "--echo-cancel", "on")
+        "--hangover-ms", "700", "--min-confidence", "0.8", "--no-quiet", "--guide", "other", "--echo-cancel", "on",
+        "--early-ms", "200")
     assert (options.input_device, options.output_device, options.engine, options.model) == \
         ("mic2", "spk2", "whisper", Path("/m"))
     assert (options.voice, options.rate, options.volume, options.wake_phrase) == ("piper", 200, 0.9, None)
     assert (options.continuous, options.quiet, options.hangover_ms, options.min_confidence) == \
         (False, False, 700, 0.8)
-    assert options.echo_cancel == "on"
+    assert options.echo_cancel == "on" and options.early_ms == 200
     assert guide == "other"
 
 

@@ -101,7 +101,7 @@ def test_a_command_is_acted_on_at_its_first_short_pause(guide, whisper, synth, t
     assert session.coach.context.step == 2  # one step on, not two
     turn = acted[0]
     assert turn.endpoint_ms == 150
-    # ended at the pause: well before the words' end plus the 360 ms hangover
+    # ended at the pause: well before the words' end plus the hangover
     assert turn.at * 1000 < words_end_ms + 300, (turn.at, words_end_ms)
 
 
@@ -111,7 +111,7 @@ def test_without_early_decisions_the_command_waits_the_hangover(guide, whisper, 
     session = _session(guide, CountingRecognizer(whisper), tmp_path, monkeypatch, early_ms=0)
     _feed(session, samples)
     assert [t.intent.name for t in session.turns] == ["next"]
-    assert session.turns[0].endpoint_ms == 360
+    assert session.turns[0].endpoint_ms == EndpointSettings().hangover_ms
     assert session.turns[0].at * 1000 >= words_end_ms + 300
 
 
@@ -134,7 +134,7 @@ def test_a_transcript_made_at_the_last_pause_is_reused_at_the_end(guide, whisper
     session = _session(guide, recognizer, tmp_path, monkeypatch, early_ms=150)
     _feed(session, samples)
     assert len(session.turns) == 1
-    assert session.turns[0].endpoint_ms == 360
+    assert session.turns[0].endpoint_ms == EndpointSettings().hangover_ms
     assert recognizer.decodes == 1
 
 

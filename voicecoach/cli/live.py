@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--hangover-ms", type=int, metavar="MS",
                      help="silence that ends an utterance (default 360: shorter answers sooner, longer waits "
                           "through pauses inside a command)")
+    run.add_argument("--early-ms", type=int, metavar="MS",
+                     help="act on a complete command after this much silence rather than the full hangover "
+                          "(default 150; 0: always wait the hangover)")
     run.add_argument("--echo-cancel", choices=("auto", "on", "off"),
                      help="cancel the coach's own voice in the microphone, so you can talk over it from a "
                           "loudspeaker (auto, the default: when pywebrtc-audio is installed)")
@@ -68,6 +71,8 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
 
     if args.hangover_ms is not None and not 90 <= args.hangover_ms <= 3000:
         raise VoicecoachError("--hangover-ms must be between 90 and 3000", "360 is the default")
+    if args.early_ms is not None and not (args.early_ms == 0 or 60 <= args.early_ms <= 3000):
+        raise VoicecoachError("--early-ms must be 0 (off) or between 60 and 3000", "150 is the default")
     if args.realtime and not args.input:
         raise VoicecoachError("--realtime only applies to --input", "drop --realtime, or give --input FILE")
     options = LiveOptions(
@@ -75,5 +80,6 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
         output_device=args.output_device, voice=args.voice, rate=args.rate, volume=args.volume, wake_phrase=args.wake_word,
         continuous=args.continuous, fresh=args.fresh, quiet=args.quiet, engine=args.engine, model=args.model,
         min_confidence=args.min_confidence, record_dir=args.record, hangover_ms=args.hangover_ms,
+        early_ms=args.early_ms,
         echo_cancel=getattr(args, "echo_cancel", None) or "auto")
     return options

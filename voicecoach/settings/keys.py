@@ -69,6 +69,8 @@ KEYS: tuple[SettingKey, ...] = (
     SettingKey("continuous", "continuous", "bool", "read the whole guide like an audiobook", False),
     SettingKey("hangover-ms", "hangover_ms", "int", "the silence that ends an utterance, in milliseconds", 360,
                90, 3000),
+    SettingKey("early-ms", "early_ms", "int", "the pause after which a complete command is acted on without "
+               "waiting the full hangover, in milliseconds (0: off)", 150, 0, 3000),
     SettingKey("min-confidence", "min_confidence", "float", "reject transcripts below this confidence", 0.5,
                0.0, 1.0),
     SettingKey("quiet", "quiet", "bool", "no live status line", False),
@@ -84,7 +86,7 @@ DEFAULTS = {
     "engine": '"auto": a Vosk model you installed, else Whisper, else PocketSphinx', "model": "none",
     "voice": "Piper when its voice is installed, else espeak-ng (VOICECOACH_VOICE sets it too)",
     "rate": "the pace saved with your progress, else 170", "volume": "1.0", "wake-word": "none (off)",
-    "continuous": "false", "hangover-ms": "360", "min-confidence": "0.5", "quiet": "false",
+    "continuous": "false", "hangover-ms": "360", "early-ms": "150", "min-confidence": "0.5", "quiet": "false",
     "echo-cancel": '"auto": on when pywebrtc-audio is installed',
     "guide": "the only or first guide found",
 }
