@@ -166,10 +166,13 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         def on_turn(turn: Turn) -> None:
             shown = f"heard {turn.heard!r} → {turn.intent.name}" if turn.heard else "…"
             status.update(heard=shown, force=True)
+            note = f" (ignored: {turn.ignored})" if turn.ignored else ""
+            note += f" (not understood: {turn.not_understood})" if turn.not_understood else ""
+            line = f"[{turn.at:7.2f}s] heard {turn.heard!r} ({turn.confidence:.2f}) → {turn.intent.name}{_slots(turn)}{note}"
             if file_input or not status.enabled:
-                note = f" (ignored: {turn.ignored})" if turn.ignored else ""
-                print(f"[{turn.at:7.2f}s] heard {turn.heard!r} ({turn.confidence:.2f}) → {turn.intent.name}"
-                      f"{_slots(turn)}{note}", file=out, flush=True)
+                print(line, file=out, flush=True)
+            else:  # the status line shows the latest turn; with -v every turn and its reason goes to the log
+                log.info("%s", line)
 
         def on_reply(reply: Reply) -> None:
             place = coach.state.place

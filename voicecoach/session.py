@@ -99,6 +99,18 @@ class Turn:
     recognition_ms: float
     reply_ms: float  # intent matching and the coach
     ignored: str = ""  # why nothing was done ("echo", "no wake phrase", "low confidence", "not a command")
+    not_understood: str = ""  # for intent none: why the words were not taken as a command or question
+
+
+def why_not_understood(heard: Transcript, min_confidence: float) -> str:
+    """Why a transcript became intent none, in the words of `voicecoach run`'s log."""
+    if not heard.text:
+        return "no words heard"
+    if not heard.in_grammar:
+        return "not among the phrases the recognizer listens for"
+    if heard.confidence < min_confidence:
+        return f"recognizer unsure: confidence {heard.confidence:.2f} under {min_confidence:.2f}"
+    return "no command or question of this guide in the words"
 
 
 @dataclass
@@ -304,8 +316,9 @@ class Session:
 
     def _record(self, heard: Transcript, intent: Intent, reply: Reply | None, utterance: Utterance,
                 detected_at: float, endpoint_ms: float, recognition_ms: float, reply_ms: float, ignored: str) -> Turn:
+        doubt = why_not_understood(heard, self.settings.min_confidence) if intent.name == "none" else ""
         turn = Turn(heard.text, heard.confidence, intent, reply, utterance.end, detected_at, endpoint_ms,
-                    recognition_ms, reply_ms, ignored)
+                    recognition_ms, reply_ms, ignored, doubt)
         if self.settings.record_dir is not None:
             self._keep(utterance, turn)
         self.turns.append(turn)

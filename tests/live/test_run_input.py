@@ -53,6 +53,17 @@ def test_a_recorded_session_is_understood_and_answered(recording, tmp_path) -> N
     assert saved, "progress was not saved"
 
 
+def test_every_utterance_not_understood_says_why(recording, tmp_path) -> None:
+    # Nothing heard is lost without a word: each "none" names its reason (issue 16, no lost commands).
+    wav = recording("next step", "the weather is lovely today isn't it", "next step")
+    result = run(tmp_path, "--input", str(wav), "--fresh", "--min-confidence", "0.5")
+    assert result.returncode == 0, result.stderr
+    turns = [line for line in result.stdout.splitlines() if "] heard " in line]
+    assert [t.split("→ ")[1].split()[0] for t in turns] == ["next", "none", "next"], turns
+    assert "(not understood: no command or question of this guide in the words)" in turns[1], turns[1]
+    assert "not understood" not in turns[0] + turns[2]
+
+
 def test_the_coach_can_be_written_to_a_wav(recording, tmp_path) -> None:
     wav = recording("next step", "goodbye")
     out = tmp_path / "coach.wav"
