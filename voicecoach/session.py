@@ -78,9 +78,8 @@ CONTINUATION_MS = 360
 
 @dataclass(frozen=True)
 class _Judged:
-    """A transcript of an utterance made at a pause, kept for its end when no speech came after it."""
+    """The transcript of an utterance made at its early pause, and how long that took."""
 
-    voiced_frames: int
     heard: Transcript
     recognition_ms: float
 
@@ -150,7 +149,6 @@ class Session:
                                                       max_utterance_ms=self.settings.barge_in_window_ms)
         self._wake_words = tokenize(self.settings.wake_phrase) if self.settings.wake_phrase else []
         self._device_events: queue.SimpleQueue[DeviceEvent] = queue.SimpleQueue()
-        self._judged: _Judged | None = None
         self._early: tuple[Intent, float] | None = None  # the last command acted on early, and when (stream s)
         self._continuing: Intent | None = None  # the utterance under way continues that command
 
@@ -189,12 +187,10 @@ class Session:
         # While the coach speaks, cut what the microphone hears into short pieces: each is checked against
         # our own voice at once, so a listener's "stop" is not held back until the coach falls silent.
         self.endpointer.settings = self._speaking_endpoint if self.speaker.speaking else self.settings.endpoint
-        voiced, was_in_speech = self.endpointer.voiced_frames, self.endpointer.in_speech
+        was_in_speech = self.endpointer.in_speech
         for utterance in self.endpointer.process(frame):
-            judged, self._judged = self._judged, None
             continuing, self._continuing = self._continuing, None
-            self.handle(utterance, judged if judged is not None and judged.voiced_frames == voiced else None,
-                        continuing=continuing)
+            self.handle(utterance, continuing=continuing)
             if self.ended:
                 return
         if self.endpointer.in_speech and not was_in_speech and self._early is not None:
@@ -210,16 +206,16 @@ class Session:
         self._continue_reading()
 
     def _judge_pause(self, utterance: Utterance) -> None:
-        """Transcribe a short utterance at its first pause: a complete command ends it at once; any other
-        transcript is kept, and reused at the utterance's end if no speech came after the pause."""
+        """Transcribe a short utterance at a pause: a complete command ends it at once. Anything else waits for
+        the full hangover and is transcribed again then: with the longer silence after the words Whisper hears
+        them better ("summarize", heard at 150 ms as "so i'm gonna rise", a phrase the safety layer questioned)."""
         if self.speaker.speaking or self._wake_words or self._played_during(utterance, time.monotonic()):
             return  # our own voice may be in it, or a wake phrase to check: the full path judges it
         started = time.perf_counter()
         heard = self.recognizer.recognize(utterance.samples)
-        self._judged = _Judged(self.endpointer.voiced_frames, heard, (time.perf_counter() - started) * 1000)
+        judged = _Judged(heard, (time.perf_counter() - started) * 1000)
         if not self._is_complete_command(heard):
             return
-        judged, self._judged = self._judged, None
         continuing, self._continuing = self._continuing, None
         for finished in self.endpointer.cut():
             turn = self.handle(finished, judged, early=True, continuing=continuing)
@@ -247,7 +243,7 @@ class Session:
 
     def handle(self, utterance: Utterance, judged: _Judged | None = None, early: bool = False,
                continuing: Intent | None = None) -> Turn:
-        """Act on one utterance; `judged`: its transcript made at a pause (no need to decode it again);
+        """Act on one utterance; `judged`: its transcript made at the early pause (no need to decode it again);
         `early`: it was ended at that pause rather than after the full hangover; `continuing`: the command
         acted on early that this utterance continues (then it counts only when it asks for something else)."""
         heard_at = time.monotonic()
@@ -262,7 +258,7 @@ class Session:
                 return self._record(Transcript.empty(), Intent.none(), None, utterance, heard_at, endpoint_ms, 0.0, 0.0,
                                     "echo")
             samples = cleaned
-        if judged is not None and samples is utterance.samples:
+        if judged is not None and samples is utterance.samples:  # (the echo filter may have changed them)
             heard, recognition_ms = judged.heard, judged.recognition_ms
         else:
             started = time.perf_counter()

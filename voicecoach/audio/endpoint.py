@@ -106,11 +106,6 @@ class VadEndpointer:
             return self._finish()
         return []
 
-    @property
-    def voiced_frames(self) -> int:
-        """Voiced frames in the utterance under way: unchanged since a judgement means no new speech."""
-        return self._voiced
-
     def pause_to_judge(self) -> Utterance | None:
         """The utterance so far, once per pause, when its silence has just reached `early_ms` (before the
         hangover) and it is short enough to be a command; else None."""
