@@ -38,6 +38,21 @@ def test_a_guess_nearer_to_none_than_to_its_intent_is_no_command() -> None:
     assert not Guess("none", 0.99, 0.98, nearest=0.90, nearest_not_command=0.90).is_command()
 
 
+def test_short_utterances_need_a_surer_guess_and_no_word_of_their_own() -> None:
+    fair = Guess("stop", 0.75, 0.6, nearest=0.70, nearest_not_command=0.30)
+    assert fair.is_command(words=5) and not fair.is_command(words=3)
+    sure = Guess("stop", 0.90, 0.8, nearest=0.70, nearest_not_command=0.30)
+    assert sure.is_command(words=3) and not sure.is_command(words=3, unknown=1)
+
+
+def test_a_sure_guess_may_be_further_off_and_hold_one_more_word_unless_it_is_about_something() -> None:
+    assert Guess("next", 0.95, 0.90, nearest=0.52, nearest_not_command=0.30).is_command(words=9, unknown=2)
+    assert not Guess("next", 0.95, 0.90, nearest=0.52, nearest_not_command=0.30).is_command(words=9, unknown=3)
+    assert not Guess("next", 0.70, 0.50, nearest=0.52, nearest_not_command=0.30).is_command(words=9)
+    about = Guess("summary", 0.95, 0.90, nearest=0.70, nearest_not_command=0.30)
+    assert about.is_command(words=6) and not about.is_command(words=6, unknown=1)
+
+
 def test_examples_cover_every_command_and_both_non_command_classes() -> None:
     texts = example_texts()
     for name in NOT_COMMANDS:
@@ -72,9 +87,38 @@ def test_between_two_likely_commands_the_layer_asks_again_rather_than_guess(guid
     "hey speaker play the next podcast episode",
     "we walked back along the river",
     "my sister is moving to leeds",
+    "go back for your scarf it is cold",
+    "stop poking your sister",
+    "tell me more about your new job",
 ])
 def test_everyday_speech_stays_none(guide, text) -> None:
     assert match_intent(text, guide, DialogueContext(step=4)).name == "none"
+
+
+@needs_encoder
+@pytest.mark.parametrize("text, intent", [
+    ("oops the postman knocked okay onwards to the next one", "next"),
+    ("the kids were shrieking in the garden right onto the next one", "next"),
+])
+def test_a_command_after_an_aside_in_words_no_command_uses_is_read_from_the_words_after_it(guide, text,
+                                                                                           intent) -> None:
+    assert match_intent(text, guide, DialogueContext(step=4)).name == intent
+
+
+@needs_encoder
+@pytest.mark.parametrize("text", [
+    "my husband is working late again tonight",
+    "we've been married for twenty years this autumn",
+    "my boyfriend got a new job last week",
+])
+def test_an_everyday_statement_about_a_partner_is_no_question_for_the_guide(guide, text) -> None:
+    assert match_intent(text, guide, DialogueContext(step=4)).name == "none"
+
+
+@needs_encoder
+def test_a_statement_of_a_problem_still_reaches_the_guide(guide) -> None:
+    text = "my partner never listens to me when i talk about my day"
+    assert match_intent(text, guide, DialogueContext(step=4)).name == "question"
 
 
 @needs_encoder

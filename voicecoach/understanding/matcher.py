@@ -1,8 +1,10 @@
 """From an utterance's words to one intent with its slots, using the phrase catalog and the dialogue context.
 
 Order of decisions: safety first (its patterns); then the utterance (with wrapper words such as "um" or "please" dropped
-from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then safety by meaning (when the sentence encoder is installed); then as a question
-the guide can answer; everything else is `none`. A false command is worse than a polite "sorry?".
+from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then safety by meaning (when
+the sentence encoder is installed); then a catalog phrasing inside a longer sentence; then a command by meaning (the
+whole utterance, or the words after an aside); then as a question the guide can answer; everything else is `none`.
+A false command is worse than a polite "sorry?".
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety_intents import safety_by_meaning, safety_by_words
 from voicecoach.understanding.question_gate import match_question
 from voicecoach.understanding.retrieval import stem
-from voicecoach.understanding.semantic_commands import Guess, command_likeness, semantic_guess, unknown_words
+from voicecoach.understanding.semantic_commands import (
+    ASIDE_MIN_WORDS, SHORT_WORDS, Guess, command_likeness, semantic_guess, unknown_words,
+)
 from voicecoach.understanding.text import normalize, tokenize
 
 FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex step")
@@ -34,9 +38,6 @@ LIGHT_WORDS = frozenset("my your our the this that very of some".split())
 STEP_WORDS = frozenset({"step", "number"})
 MAX_TOPIC_WORDS = 6
 DISTRESS_PROBABILITY = 0.5
-# Commands about something: by meaning, every word must be one commands use ("summarize the news" is not for us);
-# the others may hold one word of their own ("stop talking for a little while").
-ABOUT_SOMETHING = frozenset({"summary", "example", "more", "explain", "overview", "help"})
 MAX_FILLER_SPAN_WORDS = 16
 MIN_WRAPPED_WORDS = 3
 QUESTION_WORDS = frozenset("what why how when where who which".split())
@@ -150,7 +151,12 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
     intent = safety_by_meaning(text)
     if intent is not None:
         return intent
-    intent = _match_wrapped(variants[-1], guide, context, compiled, text)
+    # a hesitation ends an aside ("the kids are shouting um next step"): looked for before hesitations are dropped
+    intent = None
+    if any(w in compiled.catalog.hesitations for w in words):
+        intent = _match_wrapped(words, guide, context, compiled, text)
+    if intent is None:
+        intent = _match_wrapped(variants[-1], guide, context, compiled, text)
     if intent is not None and not _sounds_like_distress(text):
         return intent
     intent = match_by_meaning(variants[-1], guide, context, text)
@@ -178,22 +184,47 @@ def _answer_by_lead(words: list[str], context: DialogueContext, catalog: Catalog
 def _sounds_like_distress(text: str) -> bool:
     """Whether a sentence holding a command's words ("i just want it to stop") is nearest to distress by meaning:
     then it is no command, and goes on to safety by meaning and the question path."""
-    guess = semantic_guess(text)
+    guess = semantic_guess(text, min_words=SHORT_WORDS)
     return guess is not None and guess.intent == "distress" and guess.probability >= DISTRESS_PROBABILITY
 
 
 def match_by_meaning(words: list[str], guide: Guide, context: DialogueContext, text: str,
                      guess: Guess | None = None) -> Intent | None:
     """A command recognised by meaning (semantic_commands), with its slots read from the words; None when the
-    layer is not sure, the intent needs a slot the words do not give, or a yes/no answers no question."""
+    layer is not sure, the intent needs a slot the words do not give, or a yes/no answers no question. A command
+    after an aside is read from the words after it."""
     guess = guess or semantic_guess(text)  # the words as heard: their vector is cached from safety by meaning
-    if guess is None or not guess.is_command():
+    if guess is None:
         return None
+    said = tokenize(text)
+    unknown = set(unknown_words(text)) - guide_terms(guide).vocabulary
+    unknown_at = [i for i, w in enumerate(said) if w in unknown]
+    if guess.is_command(len(said), len(unknown_at)):
+        return _command_by_meaning(guess, words, guide, context, text)
+    if unknown_at and guess.may_end_in_command():
+        return _command_after_aside(guess, said, unknown_at[-1], guide, context, text)
+    return None
+
+
+def _command_after_aside(whole: Guess, said: list[str], last_unknown: int, guide: Guide, context: DialogueContext,
+                         text: str) -> Intent | None:
+    """A command said after an aside ("sorry the dog was barking take me back one"): the words after the aside's
+    last unknown word, read alone by meaning."""
+    rest = said[last_unknown + 1:]
+    if len(rest) < ASIDE_MIN_WORDS or any(w in compiled_catalog().catalog.wrapped.not_for_us
+                                          for w in said[:last_unknown + 1]):
+        return None
+    guess = semantic_guess(" ".join(rest), min_words=ASIDE_MIN_WORDS)
+    if guess is None or not guess.is_command_after_aside(whole):
+        return None
+    return _command_by_meaning(guess, rest, guide, context, text)
+
+
+def _command_by_meaning(guess: Guess, words: list[str], guide: Guide, context: DialogueContext,
+                        text: str) -> Intent | None:
+    """The intent a sure guess names, with its slots read from the words."""
     score = round(guess.probability, 3)
     if guess.intent in ("yes", "no") and not context.awaiting_confirmation:
-        return None
-    unknown = [w for w in unknown_words(text) if w not in guide_terms(guide).vocabulary]
-    if len(unknown) > (0 if guess.intent in ABOUT_SOMETHING else 1):
         return None
     if guess.intent == "goto_step":
         slots = _step_slot_anywhere(words, guide)

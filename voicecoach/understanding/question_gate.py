@@ -11,7 +11,7 @@ from voicecoach.datafile import packaged_yaml
 from voicecoach.guide.model import Guide
 from voicecoach.understanding.answers import FOUND_THRESHOLD, SURE, confidence, guide_index
 from voicecoach.understanding.intents import Intent
-from voicecoach.understanding.semantic_commands import is_everyday_talk
+from voicecoach.understanding.semantic_commands import is_everyday_statement, is_everyday_talk
 from voicecoach.understanding.text import normalize
 
 MIN_QUESTION_WORDS = 2  # "what time is it" shares one word with the guide; that is not a question for it
@@ -26,6 +26,9 @@ STATEMENT_THRESHOLD_WORDS_ALONE = 0.75
 # always give in and she never does" has one content word. "what time is it" is sure by its shared word
 # "time" too, but no nearer the guide.
 CLEARLY_INSIDE = -0.1
+# A statement that holds none of these ("my partner's away at a conference till thursday") and sounds like everyday
+# talk by meaning (semantic_commands.is_everyday_statement) is not for the guide.
+QUESTION_WORDS = frozenset("what why how when where who which whether".split())
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,11 @@ def asks_something(words: list[str], text: str) -> bool:
 
 
 def match_question(words: list[str], guide: Guide, text: str) -> Intent:
-    """A question the guide can answer; a statement only when it is about the listener's relationship."""
+    """A question the guide can answer; a statement only when it is about the listener's relationship and, when it
+    holds no question word, does not sound like everyday talk ("my husband is working late again tonight")."""
     asks = asks_something(words, text) and len(words) >= 3
     personal = len(words) >= MIN_STATEMENT_WORDS and any(w in _cues().personal for w in words)
-    if not asks and not personal:
+    if not asks and (not personal or (not QUESTION_WORDS.intersection(words) and is_everyday_statement(text))):
         return Intent.none(text)
     index = guide_index(guide)
     ranking = index.rank(text)

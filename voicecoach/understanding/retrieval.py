@@ -212,6 +212,8 @@ class GuideIndex:
 
     def vectors(self) -> np.ndarray | None:
         """The views' unit vectors (encoded once, cached on disk), or None without the encoder."""
+        if semantic.standing_aside():
+            return None
         if not self._vectors_loaded:
             self._vectors = semantic.example_vectors(f"guide-{self.guide.id}", [v.text for v in self.views])
             self._vectors_loaded = True
@@ -228,6 +230,8 @@ class GuideIndex:
 
     def outside_vectors(self) -> np.ndarray | None:
         """The not-covered examples' unit vectors when they are written for this guide, else None."""
+        if semantic.standing_aside():
+            return None
         if not self._outside_loaded:
             guides, examples = _not_covered()
             if self.guide.id in guides and examples:

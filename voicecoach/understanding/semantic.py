@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -17,6 +18,35 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = "minilm-v1"
+_builder: threading.Thread | None = None  # the background thread building the layers (see build_in_background)
+
+
+def build_in_background(build) -> threading.Thread:
+    """Run `build` (encode the examples, train the layers) on a background thread at the lowest CPU priority.
+    Until it is done, `standing_aside()` tells every other thread to answer without the meaning layers. From a
+    cold cache (a first run, examples changed by an update) it takes about a minute on this 2-core machine,
+    and the live loop must not wait for it; from a warm cache, about a second."""
+    global _builder
+
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
+        try:
+            build()
+        except Exception:  # the layers are an aid: without them the words still answer
+            log.exception("building the meaning layers failed")
+
+    _builder = threading.Thread(target=run, name="voicecoach-meaning", daemon=True)
+    _builder.start()
+    return _builder
+
+
+def standing_aside() -> bool:
+    """Whether another thread is building the meaning layers right now (callers then do without them)."""
+    builder = _builder
+    return builder is not None and builder.is_alive() and threading.current_thread() is not builder
 
 
 @lru_cache(maxsize=1)

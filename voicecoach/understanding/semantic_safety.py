@@ -100,7 +100,7 @@ def danger_probability(text: str) -> float | None:
     without the sentence encoder."""
     if len(text.split()) < MIN_WORDS:
         return None
-    layer = trained_layer()
+    layer = ready_layer()
     vector = semantic.encode(text) if layer is not None else None
     if vector is None:
         return None
@@ -146,6 +146,12 @@ def _flatten(value) -> list:
     if isinstance(value, dict):
         return [t for texts in value.values() for t in texts]
     return list(value)
+
+
+def ready_layer() -> Layer | None:
+    """The trained layer, or None while it is being built in the background: then the words alone answer, and
+    the live loop never waits for it."""
+    return None if semantic.standing_aside() else trained_layer()
 
 
 @lru_cache(maxsize=1)
