@@ -149,6 +149,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         if file_input and options.wav_out is not None and options.realtime:
             speaker.realtime = True  # type: ignore[attr-defined]
         coach = Coach(guide, progress=ProgressStore(), fresh=options.fresh, rate=options.rate, confirm_end=True)
+        _prepare_meaning_layers(guide, in_background=not file_input)
         settings = SessionSettings(wake_phrase=options.wake_phrase, continuous=options.continuous,
                                    wait_for_speech=file_input and not options.realtime,
                                    record_dir=options.record_dir)
@@ -199,6 +200,20 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         _ignore_further_stops()
         _close_in_order(status, source, canceller, speaker, recognizer)
     return 0
+
+
+def _prepare_meaning_layers(guide: Guide, in_background: bool) -> None:
+    """Build the meaning layers before the first utterance needs them. Live, in the background: from a cold
+    cache that takes about a minute, and building them on the first utterance froze the loop that long
+    (nothing heard, replies lost); meanwhile the words alone answer. From a file, first: the same file must
+    always give the same turns."""
+    from voicecoach.understanding import semantic
+    from voicecoach.understanding.warm import build_meaning_layers
+
+    if in_background:
+        semantic.build_in_background(lambda: build_meaning_layers(guide))
+    else:
+        build_meaning_layers(guide)
 
 
 def _close_in_order(status: StatusLine, source, canceller: CaptureEchoCanceller | None, speaker,

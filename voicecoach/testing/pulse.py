@@ -116,8 +116,13 @@ def start_pulse(base: Path) -> PulseServer:
     runtime.mkdir(mode=0o700)
     config.mkdir()
     socket = runtime / "pulse" / "native"
+    # HOME is private, but the cache of encoded examples and verified hashes stays the user's: a real user's
+    # machine has it warm after `scripts/setup` or a first session, and rebuilding it in every run costs a minute.
+    from voicecoach.assets.verify import hash_cache_path
+
     env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), XDG_CONFIG_HOME=str(config), HOME=str(base),
-               PULSE_SERVER=f"unix:{socket}")
+               PULSE_SERVER=f"unix:{socket}",
+               VOICECOACH_CACHE_DIR=os.environ.get("VOICECOACH_CACHE_DIR") or str(hash_cache_path().parent))
     env.pop("PULSE_SINK", None)
     env.pop("PULSE_SOURCE", None)
     daemon = subprocess.Popen(

@@ -1,0 +1,38 @@
+"""While the meaning layers are being built in the background (a first run, or examples changed by an update:
+about a minute from a cold cache), everything else answers by the words alone and never waits for them; once
+built, the layers answer again. The build here is held open on purpose, to look inside that minute."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from voicecoach.guide.library import find_guide
+from voicecoach.understanding import semantic, semantic_commands, semantic_safety
+from voicecoach.understanding.answers import answer_question
+from voicecoach.understanding.matcher import match_intent
+
+
+def test_the_words_answer_while_the_layers_are_built_and_the_layers_after() -> None:
+    guide = find_guide(None)
+    release, started = threading.Event(), threading.Event()
+
+    def slow_build() -> None:
+        started.set()
+        release.wait(30)
+
+    builder = semantic.build_in_background(slow_build)
+    try:
+        assert started.wait(5) and semantic.standing_aside()
+        assert semantic_commands.ready_layer() is None and semantic_safety.ready_layer() is None
+        began = time.perf_counter()
+        assert match_intent("next step", guide).name == "next"  # the words alone
+        assert match_intent("i want to kill myself", guide).name == "safety"  # the patterns need no layer
+        answer_question(guide, "how do i stop keeping score of every little thing", None)
+        assert time.perf_counter() - began < 2.0  # nothing waited for a layer
+    finally:
+        release.set()
+        builder.join(10)
+    assert not semantic.standing_aside()
+    if semantic.available():
+        assert semantic_commands.ready_layer() is not None and semantic_safety.ready_layer() is not None
