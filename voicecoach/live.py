@@ -227,6 +227,9 @@ def _close_in_order(status: StatusLine, source, canceller: CaptureEchoCanceller 
         except Exception:  # the next component must still be closed
             log.exception("closing the %s failed", what)
 
+    from voicecoach.understanding import semantic
+
+    step("meaning layers being built", semantic.stop_building)
     step("status line", status.close)
     step("audio input", source.close)
     _log_audio_health(source, speaker)

@@ -36,3 +36,20 @@ def test_the_words_answer_while_the_layers_are_built_and_the_layers_after() -> N
     assert not semantic.standing_aside()
     if semantic.available():
         assert semantic_commands.ready_layer() is not None and semantic_safety.ready_layer() is not None
+
+
+def test_a_session_ending_stops_the_build_at_its_next_batch(tmp_path, monkeypatch) -> None:
+    # A thread left inside onnxruntime when the interpreter ends aborts the process: the session stops the
+    # build and waits for it before it exits.
+    if not semantic.available():
+        return
+    monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(tmp_path / "cold"))  # nothing encoded yet
+    texts = [f"an example sentence number {n} about listening and trust" for n in range(4000)]
+    builder = semantic.build_in_background(lambda: semantic.example_vectors("cancel-test", texts))
+    time.sleep(0.5)
+    assert builder.is_alive()
+    began = time.perf_counter()
+    semantic.stop_building()
+    assert not builder.is_alive()
+    assert time.perf_counter() - began < 3.0
+    assert not list((tmp_path / "cold").glob("cancel-test-*.npy"))  # nothing half-made was kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -50,6 +50,10 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarra
     var = (centred * centred).mean(axis=-1, keepdims=True)
     return centred / np.sqrt(var + np.float32(EPS)) * gamma + beta
 
+
+
+class EncodingCancelled(Exception):
+    """A long encoding was stopped on request (the session is ending)."""
 
 class NumpyBert:
     """The BERT forward pass and pooling in numpy (the fallback without onnxruntime)."""
@@ -144,8 +148,10 @@ class SentenceEncoder:
         self._model = _make_backend(folder / "model.safetensors", backend, threads)
         self.backend = "numpy" if isinstance(self._model, NumpyBert) else "onnx"
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """(n, 384) float32 embeddings with unit rows, in the order of `texts`."""
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               cancelled: Callable[[], bool] | None = None) -> np.ndarray:
+        """(n, 384) float32 embeddings with unit rows, in the order of `texts`; `cancelled` is asked before each
+        batch, and EncodingCancelled raised when it says so."""
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
@@ -157,6 +163,8 @@ class SentenceEncoder:
         encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # less padding per batch
         for start in range(0, len(order), batch_size):
+            if cancelled is not None and cancelled():
+                raise EncodingCancelled(f"stopped after {start} of {len(texts)} texts")
             chosen = order[start:start + batch_size]
             length = max(len(encodings[i].ids) for i in chosen)
             ids = np.zeros((len(chosen), length), dtype=np.int64)

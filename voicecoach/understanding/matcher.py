@@ -192,7 +192,11 @@ def match_by_meaning(words: list[str], guide: Guide, context: DialogueContext, t
                      guess: Guess | None = None) -> Intent | None:
     """A command recognised by meaning (semantic_commands), with its slots read from the words; None when the
     layer is not sure, the intent needs a slot the words do not give, or a yes/no answers no question. A command
-    after an aside is read from the words after it."""
+    after an aside is read from the words after it. Never while the coach speaks: what the microphone hears
+    then is mostly the coach's own voice, less what the echo canceller removed, and its fragments read as
+    commands by meaning ("the top is that" as start over); only phrasings the catalog knows interrupt."""
+    if context.speaking:
+        return None
     guess = guess or semantic_guess(text)  # the words as heard: their vector is cached from safety by meaning
     if guess is None:
         return None

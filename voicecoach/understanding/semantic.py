@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 CACHE_VERSION = "minilm-v1"
 _builder: threading.Thread | None = None  # the background thread building the layers (see build_in_background)
+_stop_building = threading.Event()
+STOP_TIMEOUT_S = 10.0  # a batch of 32 examples takes tens of milliseconds; loading the encoder about a second
 
 
 def build_in_background(build) -> threading.Thread:
@@ -27,20 +29,39 @@ def build_in_background(build) -> threading.Thread:
     cold cache (a first run, examples changed by an update) it takes about a minute on this 2-core machine,
     and the live loop must not wait for it; from a warm cache, about a second."""
     global _builder
+    _stop_building.clear()
 
     def run() -> None:
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         except (AttributeError, OSError):
             pass
+        from voicecoach.understanding.encoder import EncodingCancelled
+
         try:
             build()
+        except EncodingCancelled:
+            log.info("building the meaning layers stopped: the session is ending")
         except Exception:  # the layers are an aid: without them the words still answer
             log.exception("building the meaning layers failed")
 
     _builder = threading.Thread(target=run, name="voicecoach-meaning", daemon=True)
     _builder.start()
     return _builder
+
+
+def stop_building() -> None:
+    """Stop the background build at its next batch and wait for its thread (before the process exits: a thread
+    left inside onnxruntime at interpreter teardown aborts the process)."""
+    builder = _builder
+    if builder is None or not builder.is_alive():
+        return
+    _stop_building.set()
+    builder.join(STOP_TIMEOUT_S)
+
+
+def _cancelled() -> bool:
+    return _stop_building.is_set() and threading.current_thread() is _builder
 
 
 def standing_aside() -> bool:
@@ -81,7 +102,7 @@ def example_vectors(name: str, texts: Sequence[str]) -> np.ndarray | None:
     except (OSError, ValueError):
         pass
     log.info("encoding %d %s once (cached in %s)", len(texts), name, path)
-    vectors = encoder.encode(list(texts))
+    vectors = encoder.encode(list(texts), cancelled=_cancelled)
     _save(path, vectors)
     return vectors
 
