@@ -55,7 +55,7 @@ def _hear(pulse, speaker, text: str, path) -> tuple:
     recording = pulse.start_recording(path)
     time.sleep(0.3)
     result = speaker.speak(text)
-    time.sleep(0.3)
+    time.sleep(1.0)  # parec writes late on a busy host: 0.3 s once cut the end of the speech off
     return result, read_wav(recording.stop()), speaker.underruns > underruns
 
 
