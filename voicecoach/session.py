@@ -25,7 +25,7 @@ from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
 from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, Utterance
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.replies import Action, Reply
-from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
+from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand, why_not_understood
 from voicecoach.speech.recognizer import Recognizer, Transcript
 from voicecoach.understanding.completeness import may_become_another
 from voicecoach.understanding.intents import Intent
@@ -100,16 +100,6 @@ class Turn:
     ignored: str = ""  # why nothing was done ("echo", "no wake phrase", "low confidence", "not a command")
     not_understood: str = ""  # for intent none: why the words were not taken as a command or question
 
-
-def why_not_understood(heard: Transcript, min_confidence: float) -> str:
-    """Why a transcript became intent none, in the words of `voicecoach run`'s log."""
-    if not heard.text:
-        return "no words heard"
-    if not heard.in_grammar:
-        return "not among the phrases the recognizer listens for"
-    if heard.confidence < min_confidence:
-        return f"recognizer unsure: confidence {heard.confidence:.2f} under {min_confidence:.2f}"
-    return "no command or question of this guide in the words"
 
 
 @dataclass

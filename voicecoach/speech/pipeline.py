@@ -72,6 +72,18 @@ def understand(transcript: Transcript, guide: Guide, context: DialogueContext | 
     return match_intent(transcript.text, guide, context)
 
 
+def why_not_understood(heard: Transcript, min_confidence: float) -> str:
+    """Why a transcript became intent none (the rejection rules of `understand`, then the matcher), in the
+    words of `voicecoach run`'s log."""
+    if not heard.text:
+        return "no words heard"
+    if not heard.in_grammar:
+        return "not among the phrases the recognizer listens for"
+    if heard.confidence < min_confidence:
+        return f"recognizer unsure: confidence {heard.confidence:.2f} under {min_confidence:.2f}"
+    return "no command or question of this guide in the words"
+
+
 def _share(matched: str, text: str) -> float:
     return len(matched.split()) / max(1, len(text.split()))
 
