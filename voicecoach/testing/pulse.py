@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+WAV_HEADER = 44  # bytes before the samples in the WAV files parec writes
+
 
 @dataclass
 class Recording:
@@ -20,9 +22,37 @@ class Recording:
 
     path: Path
     process: subprocess.Popen
+    rate: int = 16000
+    began: float = 0.0  # time.monotonic() when the first samples reached the file
+
+    def samples_written(self) -> int:
+        return max(0, (self.path.stat().st_size - WAV_HEADER) // 2) if self.path.exists() else 0
+
+    def samples(self) -> "np.ndarray":
+        """The 16-bit samples written so far (parec's WAV header is final only once it stops)."""
+        import numpy as np
+
+        raw = self.path.read_bytes()[WAV_HEADER:] if self.path.exists() else b""
+        return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+
+    def quiet_for(self, seconds: float, within: float, level: float = 100) -> bool:
+        """Wait up to `within` seconds for the last `seconds` recorded to be silent (RMS under `level`)."""
+        deadline = time.monotonic() + within
+        while True:
+            tail = self.samples()[-int(seconds * self.rate):].astype(float)
+            if len(tail) == int(seconds * self.rate) and (tail ** 2).mean() ** 0.5 < level:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
 
     def stop(self) -> Path:
+        """End the capture once it holds everything up to now: on a busy host parec writes late."""
         if self.process.poll() is None:
+            due = int((time.monotonic() - self.began - 0.05) * self.rate)
+            deadline = time.monotonic() + 3
+            while self.samples_written() < due and time.monotonic() < deadline and self.process.poll() is None:
+                time.sleep(0.02)
             self.process.send_signal(signal.SIGINT)  # pacat finalises the WAV header on SIGINT
             try:
                 self.process.wait(timeout=5)
@@ -64,7 +94,16 @@ class PulseServer:
              "--format=s16le", "--latency-msec=20", str(path)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._children.append(process)
-        return Recording(Path(path), process)
+        recording = Recording(Path(path), process, rate)
+        # The first capture on a new daemon starts about 1.9 s after parec does; sound played before the
+        # samples flow is lost, so return only once they do.
+        deadline = time.monotonic() + 15
+        while recording.samples_written() == 0:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"parec recorded nothing from {source} within 15 s")
+            time.sleep(0.01)
+        recording.began = time.monotonic() - recording.samples_written() / rate
+        return recording
 
     def record(self, path: Path, seconds: float, source: str = "spk.monitor", rate: int = 16000) -> Path:
         """Capture `source` for `seconds` and return the WAV path."""
