@@ -78,10 +78,11 @@ CONTINUATION_MS = 360
 
 @dataclass(frozen=True)
 class _Judged:
-    """The transcript of an utterance made at its early pause, and how long that took."""
+    """The transcript of an utterance made at its early pause, how long that took, and the command it holds."""
 
     heard: Transcript
     recognition_ms: float
+    intent: Intent
 
 
 @dataclass(frozen=True)
@@ -203,21 +204,26 @@ class Session:
             return  # our own voice may be in it, or a wake phrase to check: the full path judges it
         started = time.perf_counter()
         heard = self.recognizer.recognize(utterance.samples)
-        judged = _Judged(heard, (time.perf_counter() - started) * 1000)
-        if not self._is_complete_command(heard):
+        recognition_ms = (time.perf_counter() - started) * 1000
+        intent = self._complete_command(heard)
+        if intent is None:
             return
+        judged = _Judged(heard, recognition_ms, intent)
         continuing, self._continuing = self._continuing, None
         for finished in self.endpointer.cut():
             turn = self.handle(finished, judged, early=True, continuing=continuing)
             self._early = (turn.intent, self._stream_time)
 
-    def _is_complete_command(self, heard: Transcript) -> bool:
+    def _complete_command(self, heard: Transcript) -> Intent | None:
+        """The command `heard` holds when it is surely complete (see NOT_EARLY), else None."""
         if not heard.text or not heard.in_grammar or heard.confidence < max(EARLY_MIN_CONFIDENCE,
                                                                             self.settings.min_confidence):
-            return False
+            return None
         intent = understand(heard, self.coach.guide, self.coach.context, self.settings.min_confidence)
-        return (intent.name not in NOT_EARLY and intent.score >= EARLY_MIN_SCORE
-                and not may_become_another(heard.text, intent.name))
+        if (intent.name in NOT_EARLY or intent.score < EARLY_MIN_SCORE
+                or may_become_another(heard.text, intent.name)):
+            return None
+        return intent
 
     def wait_until_quiet(self, timeout: float = 120.0) -> None:
         """Block until the reply being spoken has ended."""
@@ -248,7 +254,9 @@ class Session:
                 return self._record(Transcript.empty(), Intent.none(), None, utterance, heard_at, endpoint_ms, 0.0, 0.0,
                                     "echo")
             samples = cleaned
-        if judged is not None and samples is utterance.samples:  # (the echo filter may have changed them)
+        if judged is not None and samples is not utterance.samples:  # the echo filter changed them
+            judged = None
+        if judged is not None:
             heard, recognition_ms = judged.heard, judged.recognition_ms
         else:
             started = time.perf_counter()
@@ -259,9 +267,11 @@ class Session:
         if ignored:
             return self._record(heard, Intent.none(heard.text), None, utterance, heard_at, endpoint_ms,
                                 recognition_ms, 0.0, ignored)
-        context = self.coach.context
-        intent = understand(heard, self.coach.guide, dataclasses.replace(context, speaking=speaking),
-                            self.settings.min_confidence)
+        if judged is not None and not speaking:  # understood at the pause, in the same context
+            intent = judged.intent
+        else:
+            intent = understand(heard, self.coach.guide, dataclasses.replace(self.coach.context, speaking=speaking),
+                                self.settings.min_confidence)
         if continuing is not None and (intent.name == "none" or (intent.name, dict(intent.slots)) == (
                 continuing.name, dict(continuing.slots))):
             return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
