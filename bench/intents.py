@@ -42,24 +42,37 @@ def _answered_step(text: str, guide, context: DialogueContext) -> int | None:
     return answer.step if answer.found else None
 
 
+# The sets written apart from the matcher, batch by batch (each file says who wrote it and how it is split).
+COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
+                "commands-seventh")
+IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
+               "commands-ignore-sixth", "commands-ignore-seventh")
+QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh")
+UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
+                  "questions-uncovered-sixth", "questions-uncovered-seventh")
+CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
+               "safety-crisis-sixth", "safety-crisis-seventh")
+NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
+                  "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh")
+
+
 def held_out_tables(guide) -> None:
     """Each set written apart from the matcher, on its tuning and its test half."""
     context = DialogueContext(step=4)
     rows = []
-    for name in ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth"):
+    for name in COMMAND_SETS:
         commands = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in commands if c["split"] == half]
             rows.append((f"{name}: right intent and slots", half,
                          sum(judge(c, guide, {"step": 4})[0] for c in cases), len(cases)))
-    for name in ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
-                 "commands-ignore-sixth"):
+    for name in IGNORE_SETS:
         ignore = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in ignore if c["split"] == half]
             rows.append((f"{name}: accepted as a command (lower is better)", half,
                          sum(match_intent(c["text"], guide, context).name != "none" for c in cases), len(cases)))
-    for name in ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth"):
+    for name in QUESTION_SETS:
         questions = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in questions if c["split"] == half]
@@ -68,23 +81,14 @@ def held_out_tables(guide) -> None:
                 wanted = case["answer_step"] if isinstance(case["answer_step"], list) else [case["answer_step"]]
                 right += _answered_step(case["text"], guide, context) in wanted
             rows.append((f"{name}: answered from the right step", half, right, len(cases)))
-    for name in ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                 "questions-uncovered-sixth"):
+    for name in UNCOVERED_SETS:
         uncovered = _cases(f"{name}.yaml")
         for half in HALVES:
             cases = [c for c in uncovered if c["split"] == half]
             rows.append((f"{name}: honestly declined", half,
                          sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
-    for name, label in (("safety-crisis", "crisis statements: reach the safety path"),
-                        ("safety-crisis-extra", "more crisis statements (new angles): reach the safety path"),
-                        ("safety-crisis-third", "third crisis set: reach the safety path"),
-                        ("safety-crisis-fourth", "fourth crisis set: reach the safety path"),
-                        ("safety-crisis-sixth", "sixth crisis set: reach the safety path"),
-                        ("safety-near-misses", "near-misses: reach the safety path (lower is better)"),
-                        ("safety-near-misses-extra", "harder near-misses: reach the safety path (lower is better)"),
-                        ("safety-near-misses-third", "third near-miss set: reach the safety path (lower is better)"),
-                        ("safety-near-misses-fourth", "fourth near-miss set: reach the safety path (lower is better)"),
-                        ("safety-near-misses-sixth", "sixth near-miss set: reach the safety path (lower is better)")):
+    for name, label in ([(name, f"{name}: reach the safety path") for name in CRISIS_SETS]
+                        + [(name, f"{name}: reach the safety path (lower is better)") for name in NEAR_MISS_SETS]):
         cases = _cases(f"{name}.yaml")
         for half in HALVES:
             intents = [match_intent(c["text"], guide, context) for c in cases if c["split"] == half]
@@ -95,8 +99,7 @@ def held_out_tables(guide) -> None:
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
     # Misses are listed from the tuning halves only: the test halves are for reporting, never for reading.
-    crisis = [c for name in ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
-                                         "safety-crisis-sixth") for c in _cases(f"{name}.yaml")]
+    crisis = [c for name in CRISIS_SETS for c in _cases(f"{name}.yaml")]
     missed = [c for c in crisis if c["split"] == "tune" and match_intent(c["text"], guide, context).name != "safety"]
     print("\n| crisis statements missed (tuning halves) | kind |\n|---|---|")
     for case in missed:
