@@ -53,3 +53,39 @@ def test_a_session_ending_stops_the_build_at_its_next_batch(tmp_path, monkeypatc
     assert not builder.is_alive()
     assert time.perf_counter() - began < 3.0
     assert not list((tmp_path / "cold").glob("cancel-test-*.npy"))  # nothing half-made was kept
+
+
+def _niceness_of_threads() -> dict[int, int]:
+    """Each thread of this process (Linux) and its niceness (field 19 of /proc/self/task/N/stat)."""
+    from pathlib import Path
+
+    found = {}
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        try:
+            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, ValueError, IndexError):  # a thread that ended while being read
+            continue
+    return found
+
+
+def test_the_background_build_leaves_no_worker_thread_at_its_low_priority() -> None:
+    """Threads inherit the niceness of the thread that creates them: an encoder first loaded by the niced build
+    thread gave onnxruntime's worker threads, which serve every later utterance, the build's low priority."""
+    import pytest
+    from pathlib import Path
+
+    if not Path("/proc/self/task").is_dir() or not semantic.available():
+        pytest.skip("needs Linux's /proc and the sentence encoder")
+    semantic._encoder.cache_clear()  # loaded again, now by the build thread
+    inside: dict[int, int] = {}
+
+    def build() -> None:
+        semantic.encode("how do i listen better")
+        inside.update(_niceness_of_threads())
+        inside["me"] = threading.get_native_id()
+
+    builder = semantic.build_in_background(build)
+    builder.join(60)
+    me = inside.pop("me")
+    assert inside[me] > 0  # the build itself yields the CPU (where the system allows it)
+    assert all(niceness == 0 for thread, niceness in inside.items() if thread != me), inside

@@ -244,25 +244,11 @@ def describe_json(info) -> str:
     return json.dumps(info.event().data, ensure_ascii=False)[:2000]
 
 
-def start_low_priority(target: Callable[[], None], name: str) -> threading.Thread:
-    """A daemon thread for background work (loading the local fallback engine) that yields the CPU to
-    the session: on Linux its niceness is raised, so it does not slow the server's first replies."""
-    def run() -> None:
-        try:
-            import os
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        except (AttributeError, OSError):  # not Linux, or not allowed: load at normal priority
-            pass
-        target()
-
-    thread = threading.Thread(target=run, daemon=True, name=name)
-    thread.start()
-    return thread
-
-
 class LocalFallback(Generic[T]):
-    """The local engine a Wyoming engine falls back on: built once, in the background at low priority when
-    preloaded (so the first fault does not wait for a model to load), or when first asked for."""
+    """The local engine a Wyoming engine falls back on: built once, in the background when preloaded (so the
+    first fault does not wait for a model to load), or when first asked for. Built at normal priority: an
+    engine's worker threads inherit the niceness of the thread that makes them, and a niced load left every
+    later local decode niced too (and a fault waited up to 30 s for a starved load on a busy machine)."""
 
     def __init__(self, build: Callable[[], T] | None, what: str, preload: bool) -> None:
         self.build = build
@@ -273,7 +259,7 @@ class LocalFallback(Generic[T]):
         if build is None:
             self._ready.set()
         elif preload:
-            start_low_priority(self._load, f"voicecoach-local-{what}")
+            threading.Thread(target=self._load, daemon=True, name=f"voicecoach-local-{what}").start()
 
     def get(self) -> T | None:
         """The local engine (waits for a preload under way, or builds it now); None if it cannot be built."""

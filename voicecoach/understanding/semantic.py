@@ -32,13 +32,16 @@ def build_in_background(build) -> threading.Thread:
     _stop_building.clear()
 
     def run() -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
         from voicecoach.understanding.encoder import EncodingCancelled
 
         try:
+            # The encoder is loaded and run once first, at normal priority: threads inherit their creator's
+            # niceness, and the worker threads made now (onnxruntime's with the session, the tokenizer's at
+            # its first batch) serve every later utterance too.
+            encoder = _encoder()
+            if encoder is not None:
+                encoder.encode(["warm", "up"])
+            lower_priority_of_this_thread(19)
             build()
         except EncodingCancelled:
             log.info("building the meaning layers stopped: the session is ending")
@@ -68,6 +71,15 @@ def standing_aside() -> bool:
     """Whether another thread is building the meaning layers right now (callers then do without them)."""
     builder = _builder
     return builder is not None and builder.is_alive() and threading.current_thread() is not builder
+
+
+def lower_priority_of_this_thread(niceness: int) -> None:
+    """Make the calling thread yield the CPU to the live loop (Linux; elsewhere, or when not allowed, nothing).
+    Threads it creates from now on inherit the niceness: create engines (and their thread pools) before."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass
 
 
 @lru_cache(maxsize=1)
