@@ -4,6 +4,11 @@ threshold: the share of held-out danger examples it catches, alone and together 
 the share of held-out harmless look-alikes it fires on. Prints a table.
 
     .venv/bin/python bench/safety_layer.py [RIDGE]
+    .venv/bin/python bench/safety_layer.py --by-batch [RIDGE] [CHOICE ...]
+
+--by-batch: leave-one-batch-out instead (each writer's batch left out in turn, trained on the rest; how batches
+are told apart: bench/safety_representations.py), for every representation in safety_representations.CHOICES
+(or those whose names contain a CHOICE word, e.g. `today`), with a comparison table at the end.
 """
 
 from __future__ import annotations
@@ -24,6 +29,13 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def main() -> None:
+    if "--by-batch" in sys.argv[1:]:
+        from bench.safety_representations import CHOICES, by_batch
+
+        rest = [a for a in sys.argv[1:] if a != "--by-batch"]
+        l2 = float(rest.pop(0)) if rest and rest[0].replace(".", "", 1).isdigit() else None
+        by_batch(tuple(c for c in CHOICES if not rest or any(w in c.name for w in rest)), l2)
+        return
     texts = semantic_safety.example_texts()
     vectors = {kind: semantic.example_vectors(f"safety-{kind}", items) for kind, items in texts.items()}
     if any(v is None for v in vectors.values()):

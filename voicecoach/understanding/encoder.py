@@ -109,6 +109,32 @@ class NumpyBert:
         return (pooled / norms).astype(np.float32)
 
 
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(LAYERS + 1, batch, tokens, 384) float32: the embedding output, then each layer's output, before any
+        pooling (the same computation as forward, which stays as it is)."""
+        batch, length = ids.shape
+        d, head = HIDDEN, HIDDEN // HEADS
+        padded = not mask.all()
+        x = self._word[ids] + self._position[:length] + self._type0
+        x = _layer_norm(x, *self._emb_ln).reshape(batch * length, d)
+        states = [x.reshape(batch, length, d)]
+        bias = ((1.0 - mask) * _NEG)[:, None, None, :] if padded else None
+        scale = np.float32(1.0 / np.sqrt(head))
+        for qkv, qkv_b, ao, ao_b, ln1_g, ln1_b, inter, inter_b, outw, out_b, ln2_g, ln2_b in self._layers:
+            h = (x @ qkv + qkv_b).reshape(batch, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
+            scores = (h[0] * scale) @ h[1].transpose(0, 1, 3, 2)
+            if bias is not None:
+                scores += bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, d)
+            x = _layer_norm(context @ ao + ao_b + x, ln1_g, ln1_b)
+            x = _layer_norm(_gelu(x @ inter + inter_b) @ outw + out_b + x, ln2_g, ln2_b)
+            states.append(x.reshape(batch, length, d))
+        return np.stack(states).astype(np.float32, copy=False)
+
+
 _FALLBACK_NOTICED = False
 
 
@@ -146,6 +172,7 @@ class SentenceEncoder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._model = _make_backend(folder / "model.safetensors", backend, threads)
+        self._model_file, self._threads = folder / "model.safetensors", threads  # for token_states
         self.backend = "numpy" if isinstance(self._model, NumpyBert) else "onnx"
 
     def encode(self, texts: Sequence[str], batch_size: int = 32,
@@ -175,6 +202,47 @@ class SentenceEncoder:
                 mask[row, :n] = 1.0
             out[chosen] = self._model.forward(ids, mask)
         return out
+
+
+    def token_states(self, texts: Sequence[str], batch_size: int = 32,
+                     cancelled: Callable[[], bool] | None = None) -> list[np.ndarray]:
+        """Each text's token-level hidden states, (LAYERS + 1, its tokens, 384) float32 (the embedding output,
+        then each layer's; [CLS] first, [SEP] last), for poolings other than encode's mean. Runs the states
+        graph on onnxruntime when the encoder does (a second session, built and cached on first use), else
+        numpy. encode is unchanged."""
+        texts = list(texts)
+        model = self._states_model()
+        encodings = self._tokenizer.encode_batch(texts) if len(texts) > 1 else [self._tokenizer.encode(t) for t in texts]
+        out: list[np.ndarray] = [np.zeros((LAYERS + 1, 0, HIDDEN), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), batch_size):
+            if cancelled is not None and cancelled():
+                raise EncodingCancelled(f"stopped after {start} of {len(texts)} texts")
+            chosen = order[start:start + batch_size]
+            length = max(len(encodings[i].ids) for i in chosen)
+            ids = np.zeros((len(chosen), length), dtype=np.int64)
+            mask = np.zeros((len(chosen), length), dtype=np.float32)
+            for row, i in enumerate(chosen):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1.0
+            states = model.hidden_states(ids, mask)
+            for row, i in enumerate(chosen):
+                out[i] = states[:, row, :len(encodings[i].ids)]
+        return out
+
+    def _states_model(self):
+        model = getattr(self, "_states", None)
+        if model is None:
+            if isinstance(self._model, NumpyBert):
+                model = self._model
+            else:
+                from voicecoach.understanding.encoder_onnx import OnnxStates
+
+                model = OnnxStates(self._model_file) if self._threads is None else OnnxStates(
+                    self._model_file, threads=self._threads)
+            self._states = model
+        return model
 
 
 _NOTICED = False

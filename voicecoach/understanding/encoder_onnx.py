@@ -201,3 +201,62 @@ class OnnxBert:
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids.astype(np.int32, copy=False), "attention_mask": mask.astype(np.int32, copy=False)}
         return self._session.run(["embeddings"], feed)[0]
+
+
+# The same graph with every layer's token states as further outputs (encoder.SentenceEncoder.token_states):
+# a separate cached file, so the sentence-vector graph above stays exactly as it is.
+STATES_GRAPH_VERSION = "minilm-ort-states-v1"
+STATE_OUTPUTS = ("embedded", *(f"l{i}_x2" for i in range(LAYERS)))
+
+
+def build_states_model(weights: dict[str, np.ndarray], tag: str = ""):
+    """build_model's graph that also outputs the embedding output and each layer's output, (batch, tokens, 384)
+    float32 each, under the names in STATE_OUTPUTS."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = build_model(weights, tag or STATES_GRAPH_VERSION)
+    model.graph.output.extend(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "tokens", HIDDEN])
+                              for name in STATE_OUTPUTS)
+    onnx.checker.check_model(model, full_check=False)
+    return model
+
+
+def states_cache_path(weights_sha256: str) -> Path:
+    from voicecoach.assets.verify import hash_cache_path
+
+    return hash_cache_path().parent / CACHE_SUBDIR / f"{STATES_GRAPH_VERSION}-{weights_sha256[:16]}.onnx"
+
+
+class OnnxStates:
+    """The states graph on its own onnxruntime session: `hidden_states(ids, mask)` -> (LAYERS + 1, batch,
+    tokens, 384), as encoder.NumpyBert.hidden_states."""
+
+    def __init__(self, model_file: Path, threads: int = THREADS) -> None:
+        import onnxruntime as ort
+
+        model_file = Path(model_file)
+        options = _session_options(threads)
+        sha = weights_sha256(model_file)
+        path, tag = states_cache_path(sha), f"{STATES_GRAPH_VERSION}:{sha}"
+        self._session = OnnxBert._open_cached(ort, path, tag, options)
+        if self._session is None:
+            from safetensors.numpy import load_file
+
+            log.info("building the encoder's token-states graph from %s", model_file)
+            data = build_states_model(load_file(str(model_file)), tag).SerializeToString()
+            try:
+                _write_atomically(path, data)
+            except OSError as error:
+                log.warning("cannot cache the encoder's states graph in %s: %s", path, error)
+            self._session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": ids.astype(np.int32, copy=False), "attention_mask": mask.astype(np.int32, copy=False)}
+        return np.stack(self._session.run(list(STATE_OUTPUTS), feed))
+
+    def forward_with_states(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pooled unit rows (as OnnxBert.forward) and the states, from one run."""
+        feed = {"input_ids": ids.astype(np.int32, copy=False), "attention_mask": mask.astype(np.int32, copy=False)}
+        embeddings, *states = self._session.run(["embeddings", *STATE_OUTPUTS], feed)
+        return embeddings, np.stack(states)
