@@ -5,7 +5,7 @@ encoder: max-pooled token states, the [CLS] state, means of other layers, max ov
 Batches: the examples carry no batch field, so each text's batch is where it came from.
   * safety_examples.yaml is built by bench/safety_examples.py from the tuning halves of bench/data's sets; each
     text is traced back to the first set (in that script's order) whose tuning half holds it, and the set's
-    name gives the writer's batch: the suffix -extra, -third, -fourth, -fifth or -sixth, else "first"
+    name gives the writer's batch: the suffix -extra, -third, ... -seventh, else "first"
     (safety-crisis, safety-near-misses, questions-heldout, questions-uncovered, commands-ignore). Only tuning
     halves are read; the test halves never enter.
   * safety_training_danger.yaml and safety_training_harmless.yaml: one batch, "training" (one helper's).
@@ -44,7 +44,7 @@ POOLS = ("mean0", "mean1", "mean3", "mean6", "max6", "max3", "cls6", "pairmax6")
 
 
 def _batch_of_set(name: str) -> str:
-    match = re.search(r"-(extra|third|fourth|fifth|sixth)$", name)
+    match = re.search(r"-(extra|third|fourth|fifth|sixth|seventh)$", name)
     return match.group(1) if match else "first"
 
 
