@@ -14,7 +14,6 @@ process's RSS and CPU while idle-listening.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -146,6 +145,7 @@ def main() -> None:
     parser.add_argument("--voice", default=VOICE, help="the voice the commands are spoken in (espeak-ng:..., flite:...)")
     parser.add_argument("--hangover-ms", type=int, default=None, help="passed to voicecoach run")
     parser.add_argument("--early-ms", type=int, default=None, help="passed to voicecoach run (0: no early decisions)")
+    parser.add_argument("--verbose", action="store_true", help="print when each command's words ended and the reply began")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="voicecoach-latency-"))
     pulse = start_pulse(base)
@@ -176,7 +176,7 @@ def main() -> None:
             acted = [m for m in turns if not m["ignored"]]
             said = "; ".join(f"{m['text']!r} → {m['intent']}" + (f" (ignored: {m['ignored']})" if m["ignored"] else "")
                              for m in turns) or "nothing heard"
-            if os.environ.get("VOICECOACH_BENCH_DEBUG"):
+            if args.verbose:
                 print(f"  {text!r}: words end {None if words_end is None else round(words_end - after, 3)} s before "
                       f"the player returned; reply {None if reply is None or words_end is None else round(reply - words_end, 3)} s after", flush=True)
             if reply is None or words_end is None:
