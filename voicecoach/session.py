@@ -25,6 +25,7 @@ from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
 from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, Utterance
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.replies import Action, Reply
+from voicecoach.own_words import RecentlySaid
 from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand, why_not_understood
 from voicecoach.speech.recognizer import Recognizer, Transcript
 from voicecoach.understanding.completeness import may_become_another
@@ -38,6 +39,18 @@ log = logging.getLogger(__name__)
 # likely the coach's own voice or the room), so a misheard word never cuts the guidance off.
 BARGE_IN_INTENTS = frozenset({"pause", "stop", "next", "previous", "repeat", "start_over", "goto_step",
                               "slower", "faster", "help", "safety", "cancel", "resume"})
+# Until the echo canceller has settled (its first seconds of the coach's speech), only these: what is heard then
+# may still be the coach's own voice, and pausing by mistake costs a word, skipping on costs a step.
+SETTLING_BARGE_IN_INTENTS = frozenset({"pause", "stop", "safety"})
+
+
+def ignored_while_speaking(intent: str, echo_settled: bool) -> str:
+    """Why an intent heard while the coach speaks is not acted on, or "" when it is."""
+    if intent not in BARGE_IN_INTENTS:
+        return "not a command while speaking"
+    if not echo_settled and intent not in SETTLING_BARGE_IN_INTENTS:
+        return "the echo canceller is still settling"
+    return ""
 
 
 class Speaking(Protocol):
@@ -121,8 +134,12 @@ class Session:
                  settings: SessionSettings | None = None, echo_filter: EchoFilter | None = None,
                  playback: PlaybackClock | None = None,
                  on_turn: Callable[[Turn], None] | None = None,
-                 on_reply: Callable[[Reply], None] | None = None) -> None:
+                 on_reply: Callable[[Reply], None] | None = None,
+                 echo_settled: Callable[[], bool] | None = None) -> None:
+        """`echo_settled`: whether the capture path's echo canceller has settled (None: no canceller)."""
         self.coach = coach
+        self.echo_settled = echo_settled
+        self._said = RecentlySaid()  # what the coach said lately: its echo must not count as a command
         self.recognizer = recognizer
         self.speaker = speaker
         self.settings = settings or SessionSettings()
@@ -280,9 +297,13 @@ class Session:
             if speaking:  # a stray sound while the coach talks: let it talk on
                 return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
                                     (time.perf_counter() - started) * 1000, "not understood while speaking")
-        if speaking and intent.name not in BARGE_IN_INTENTS:
+        refused = ignored_while_speaking(intent.name, self.echo_settled is None or self.echo_settled()) if speaking else ""
+        if (not refused and speaking and self.playback is not None and intent.name != "safety"
+                and self._said.echoes(heard.text, heard_at - utterance.duration, heard_at)):
+            refused = "our own words"  # a loudspeaker's echo the canceller left (safety is always taken)
+        if refused:
             return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
-                                (time.perf_counter() - started) * 1000, "not a command while speaking")
+                                (time.perf_counter() - started) * 1000, refused)
         if speaking:
             self._interrupt()
         reply = self.coach.handle(intent)
@@ -336,6 +357,7 @@ class Session:
     def _say(self, reply: Reply) -> None:
         if self.on_reply is not None:
             self.on_reply(reply)
+        self._said.add(reply.text, time.monotonic())
         self._task = self.speaker.speak_async(reply.text, rate=reply.rate, on_done=self._ahead_of(reply))
         if self.settings.wait_for_speech:
             self._task.wait(timeout=120)

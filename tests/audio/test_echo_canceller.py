@@ -119,3 +119,28 @@ def test_the_echo_cancel_setting_takes_auto_on_or_off() -> None:
     assert [parse_text(key, value) for value in ("auto", "ON", "off")] == ["auto", "on", "off"]
     with pytest.raises(BadValue, match="auto"):
         parse_text(key, "sometimes")
+
+
+def test_the_canceller_counts_as_settled_once_it_measured_the_echo_or_heard_none_for_a_while() -> None:
+    """While it has not settled, the live loop takes only pause, stop and safety from what it hears over the
+    coach's voice (session.ignored_while_speaking): its own voice, not yet cancelled, once read as a command."""
+    pytest.importorskip("pywebrtc_audio")
+    from bench.echo_room import Room, history_of, make_scene, run_capture_path
+    from voicecoach.audio.echo_canceller import SETTLE_S, CaptureEchoCanceller, WebRtcEchoCanceller
+
+    speech = _real_speech()
+    with_echo = run_capture_path(make_scene(speech[: 5 * 16000], None, Room(60, 250), echo_db=0.0, word_at_s=0.0),
+                                 WebRtcEchoCanceller())
+    assert with_echo.stage.delay_ms is not None and with_echo.stage.settled  # a loudspeaker: measured within 5 s
+
+    # Headphones: the coach plays, the microphone hears only the room's hiss, nothing to measure.
+    history = history_of(speech, 1000.0)
+    stage = CaptureEchoCanceller(WebRtcEchoCanceller(), history)
+    hiss = np.random.default_rng(3).normal(0, 30, len(speech)).astype(np.int16)
+    settled_at = None
+    for start in range(0, len(hiss), 480):
+        stage.process(hiss[start:start + 480], 1000.0 + start / 16000)
+        if settled_at is None and stage.settled:
+            settled_at = stage.stats.far_active_s
+    assert stage.delay_ms is None
+    assert settled_at is not None and SETTLE_S <= settled_at < SETTLE_S + 0.1

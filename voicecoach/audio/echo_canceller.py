@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 MODES = ("auto", "on", "off")
 DEFAULT_DELAY_MS = 60  # the canceller's delay hint before one is measured (a laptop or USB speaker: 40-100 ms)
+# Seconds of the coach's speech after which a canceller that found no echo to measure counts as settled: a real
+# echo path is measured within about 3 s (a 3 s window, measured every second; bench/barge_in.py).
+SETTLE_S = 8.0
 INSTALL_HINT = ".venv/bin/pip install pywebrtc-audio"
 PRIME_S = 0.05  # the far end's resampler is started this much before the first sample asked for
 MIN_COHERENCE = 0.1  # correlation of the microphone with the lagged voice that counts as a measurement
@@ -251,6 +254,7 @@ class EchoStats:
     frames: int = 0
     cpu_s: float = 0.0
     audio_s: float = 0.0
+    far_active_s: float = 0.0  # seconds of frames in which the speaker played
     far_energy_in: float = 0.0  # microphone energy in frames where the speaker played (decays)
     far_energy_out: float = 0.0  # the same frames after cancellation
 
@@ -285,6 +289,13 @@ class CaptureEchoCanceller:
     @property
     def delay_ms(self) -> int | None:
         return self.estimator.delay_ms
+
+    @property
+    def settled(self) -> bool:
+        """Whether the canceller can be trusted with the coach's voice: the echo's delay is measured, or the
+        speaker has played SETTLE_S without an echo to measure (headphones). Before that, what the microphone
+        hears while the coach speaks may be the coach itself ("let's begin" once came back as "let's go ahead")."""
+        return self.delay_ms is not None or self.stats.far_active_s >= SETTLE_S
 
     def process(self, frame: np.ndarray, captured_at: float) -> np.ndarray:
         started = time.process_time()
@@ -324,6 +335,7 @@ class CaptureEchoCanceller:
         stats.cpu_s += cpu_s
         stats.audio_s += len(near) / SAMPLE_RATE
         if _dbfs(far) > self.far_active_dbfs:
+            stats.far_active_s += len(near) / SAMPLE_RATE
             stats.far_energy_in = self._decay * stats.far_energy_in + float(np.dot(near.astype(np.float64), near))
             stats.far_energy_out = self._decay * stats.far_energy_out + float(np.dot(out.astype(np.float64), out))
 
