@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -81,13 +81,14 @@ class NumpyBert:
                 f32(p + "output.LayerNorm.weight"), f32(p + "output.LayerNorm.bias"),
             ))
 
-    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _states(self, ids: np.ndarray, mask: np.ndarray) -> Iterator[np.ndarray]:
+        """The embedding output, then each layer's output, as (batch * tokens, 384) arrays."""
         batch, length = ids.shape
         d, head = HIDDEN, HIDDEN // HEADS
-        padded = not mask.all()  # one sentence (or equal lengths): no key masking, no masked mean
         x = self._word[ids] + self._position[:length] + self._type0
         x = _layer_norm(x, *self._emb_ln).reshape(batch * length, d)
-        bias = ((1.0 - mask) * _NEG)[:, None, None, :] if padded else None  # (b, 1, 1, L)
+        yield x
+        bias = ((1.0 - mask) * _NEG)[:, None, None, :] if not mask.all() else None  # (b, 1, 1, L)
         scale = np.float32(1.0 / np.sqrt(head))
         for qkv, qkv_b, ao, ao_b, ln1_g, ln1_b, inter, inter_b, outw, out_b, ln2_g, ln2_b in self._layers:
             h = (x @ qkv + qkv_b).reshape(batch, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
@@ -100,7 +101,14 @@ class NumpyBert:
             context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, d)
             x = _layer_norm(context @ ao + ao_b + x, ln1_g, ln1_b)
             x = _layer_norm(_gelu(x @ inter + inter_b) @ outw + out_b + x, ln2_g, ln2_b)
-        x = x.reshape(batch, length, d)
+            yield x
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        batch, length = ids.shape
+        padded = not mask.all()  # one sentence (or equal lengths): no key masking, no masked mean
+        for x in self._states(ids, mask):
+            pass
+        x = x.reshape(batch, length, HIDDEN)
         if padded:
             pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         else:
@@ -108,30 +116,11 @@ class NumpyBert:
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)
 
-
     def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(LAYERS + 1, batch, tokens, 384) float32: the embedding output, then each layer's output, before any
-        pooling (the same computation as forward, which stays as it is)."""
+        pooling (the same computation as forward)."""
         batch, length = ids.shape
-        d, head = HIDDEN, HIDDEN // HEADS
-        padded = not mask.all()
-        x = self._word[ids] + self._position[:length] + self._type0
-        x = _layer_norm(x, *self._emb_ln).reshape(batch * length, d)
-        states = [x.reshape(batch, length, d)]
-        bias = ((1.0 - mask) * _NEG)[:, None, None, :] if padded else None
-        scale = np.float32(1.0 / np.sqrt(head))
-        for qkv, qkv_b, ao, ao_b, ln1_g, ln1_b, inter, inter_b, outw, out_b, ln2_g, ln2_b in self._layers:
-            h = (x @ qkv + qkv_b).reshape(batch, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
-            scores = (h[0] * scale) @ h[1].transpose(0, 1, 3, 2)
-            if bias is not None:
-                scores += bias
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, d)
-            x = _layer_norm(context @ ao + ao_b + x, ln1_g, ln1_b)
-            x = _layer_norm(_gelu(x @ inter + inter_b) @ outw + out_b + x, ln2_g, ln2_b)
-            states.append(x.reshape(batch, length, d))
+        states = [x.reshape(batch, length, HIDDEN) for x in self._states(ids, mask)]
         return np.stack(states).astype(np.float32, copy=False)
 
 
@@ -188,21 +177,9 @@ class SentenceEncoder:
             out[:] = self._model.forward(ids, np.ones(ids.shape, dtype=np.float32))
             return out
         encodings = self._tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # less padding per batch
-        for start in range(0, len(order), batch_size):
-            if cancelled is not None and cancelled():
-                raise EncodingCancelled(f"stopped after {start} of {len(texts)} texts")
-            chosen = order[start:start + batch_size]
-            length = max(len(encodings[i].ids) for i in chosen)
-            ids = np.zeros((len(chosen), length), dtype=np.int64)
-            mask = np.zeros((len(chosen), length), dtype=np.float32)
-            for row, i in enumerate(chosen):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1.0
+        for chosen, ids, mask in _padded_batches(encodings, batch_size, cancelled):
             out[chosen] = self._model.forward(ids, mask)
         return out
-
 
     def token_states(self, texts: Sequence[str], batch_size: int = 32,
                      cancelled: Callable[[], bool] | None = None) -> list[np.ndarray]:
@@ -214,18 +191,7 @@ class SentenceEncoder:
         model = self._states_model()
         encodings = self._tokenizer.encode_batch(texts) if len(texts) > 1 else [self._tokenizer.encode(t) for t in texts]
         out: list[np.ndarray] = [np.zeros((LAYERS + 1, 0, HIDDEN), np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), batch_size):
-            if cancelled is not None and cancelled():
-                raise EncodingCancelled(f"stopped after {start} of {len(texts)} texts")
-            chosen = order[start:start + batch_size]
-            length = max(len(encodings[i].ids) for i in chosen)
-            ids = np.zeros((len(chosen), length), dtype=np.int64)
-            mask = np.zeros((len(chosen), length), dtype=np.float32)
-            for row, i in enumerate(chosen):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1.0
+        for chosen, ids, mask in _padded_batches(encodings, batch_size, cancelled):
             states = model.hidden_states(ids, mask)
             for row, i in enumerate(chosen):
                 out[i] = states[:, row, :len(encodings[i].ids)]
@@ -243,6 +209,25 @@ class SentenceEncoder:
                     self._model_file, threads=self._threads)
             self._states = model
         return model
+
+
+def _padded_batches(encodings, batch_size: int, cancelled: Callable[[], bool] | None
+                    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Batches of token ids (sorted by length: less padding per batch) with their masks, and the texts' indexes;
+    EncodingCancelled when `cancelled` says so."""
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    for start in range(0, len(order), batch_size):
+        if cancelled is not None and cancelled():
+            raise EncodingCancelled(f"stopped after {start} of {len(encodings)} texts")
+        chosen = order[start:start + batch_size]
+        length = max(len(encodings[i].ids) for i in chosen)
+        ids = np.zeros((len(chosen), length), dtype=np.int64)
+        mask = np.zeros((len(chosen), length), dtype=np.float32)
+        for row, i in enumerate(chosen):
+            n = len(encodings[i].ids)
+            ids[row, :n] = encodings[i].ids
+            mask[row, :n] = 1.0
+        yield chosen, ids, mask
 
 
 _NOTICED = False
