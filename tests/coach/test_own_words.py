@@ -31,3 +31,11 @@ def test_only_the_latest_replies_are_remembered() -> None:
     for at in (1.0, 2.0, 3.0):
         said.add("Step two. Listen before you answer.", started_at=at)
     assert not said.echoes("next", 0.5, 1.0)
+
+
+def test_a_longer_command_sharing_a_meaningful_word_with_what_was_said_then_is_its_own_voice() -> None:
+    said = RecentlySaid()
+    said.add("Talking to a therapist is a sign of care, not failure. Let's begin.", started_at=100.0)
+    assert said.echoes("begin again", 103.0, 104.0)  # the recognizer's reading of "Let's begin"
+    assert not said.echoes("go on", 103.0, 104.0)  # only words that carry no command by themselves in common
+    assert not said.echoes("next", 103.0, 104.0)
