@@ -49,17 +49,14 @@ class Monitor:
     the smallest such bound over all reads is the estimate."""
 
     def __init__(self, pulse, path: Path, source: str = "spk.monitor") -> None:
-        self.path = path
         self.recording = pulse.start_recording(path, source=source)
         self.started = float("inf")
         while len(self.samples()) < RATE // 2:  # half a second recorded: the estimate is settled
             time.sleep(0.02)
 
     def samples(self) -> np.ndarray:
-        # parec's WAV header is final only at the end: read the raw bytes written so far
-        raw = self.path.read_bytes()[44:] if self.path.exists() else b""
+        data = self.recording.samples()
         read_at = time.monotonic()  # after the read: every sample counted was written by now
-        data = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
         if len(data):
             self.started = min(self.started, read_at - len(data) / RATE)
         return data

@@ -183,10 +183,9 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
             elif options.wav_out is not None or not file_input:
                 print(f"coach> {reply.text}", file=out, flush=True)
 
-        stage = canceller
         session = Session(coach, recognizer, speaker, settings, echo_filter=echo,
                           playback=history, on_turn=on_turn, on_reply=on_reply,
-                          echo_settled=(lambda: stage.settled) if stage is not None else None)
+                          echo_settled=(lambda: canceller.settled) if canceller is not None else None)
         devices.session = session
         session.run(source.frames(),
                     on_frame=lambda frame: status.update(mode="speaking" if speaker.speaking else "listening",

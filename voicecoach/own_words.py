@@ -4,8 +4,8 @@ A loudspeaker's echo that the canceller has not fully removed can be recognised 
 itself says one ("Say next or go back to move around" came back as "go back"), or a word of one ("Let's
 begin" came back as "begin again"). A command heard while the coach was saying those words, at about that
 moment, is its own voice: a one-word command when the coach said that word, a longer one when the coach said
-any of its words that carry meaning. Used only while it speaks (or
-just after), and never for safety: a crisis statement is always taken."""
+any of its words that carry meaning. Used only while it speaks (or just after), and never for safety: a
+crisis statement is always taken."""
 
 from __future__ import annotations
 
