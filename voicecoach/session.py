@@ -44,6 +44,26 @@ BARGE_IN_INTENTS = frozenset({"pause", "stop", "next", "previous", "repeat", "st
 SETTLING_BARGE_IN_INTENTS = frozenset({"pause", "stop", "safety"})
 
 
+# Danger heard by meaning alone (no crisis pattern matched) over the coach's voice before the echo canceller has
+# settled is taken when heard again within this many seconds. The coach's own unsettled echo, garbled, once came
+# back as "actually if you make him die" (from "walks you through making tea"). Patterns always act at once.
+CONFIRM_DANGER_WITHIN_S = 30.0
+
+
+@dataclass
+class UnconfirmedDanger:
+    """The last danger heard by meaning alone over the coach's unsettled echo, waiting to be heard again."""
+
+    within_s: float = CONFIRM_DANGER_WITHIN_S
+    heard_at: float | None = None
+
+    def first_hearing(self, at: float) -> bool:
+        """Whether a hearing at `at` is the first within `within_s` (then it is held and remembered)."""
+        first = self.heard_at is None or at - self.heard_at > self.within_s
+        self.heard_at = at if first else None
+        return first
+
+
 def ignored_while_speaking(intent: str, echo_settled: bool) -> str:
     """Why an intent heard while the coach speaks is not acted on, or "" when it is."""
     if intent not in BARGE_IN_INTENTS:
@@ -140,6 +160,7 @@ class Session:
         self.coach = coach
         self.echo_settled = echo_settled
         self._said = RecentlySaid()  # what the coach said lately: its echo must not count as a command
+        self._unconfirmed_danger = UnconfirmedDanger()
         self.recognizer = recognizer
         self.speaker = speaker
         self.settings = settings or SessionSettings()
@@ -297,7 +318,11 @@ class Session:
             if speaking:  # a stray sound while the coach talks: let it talk on
                 return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
                                     (time.perf_counter() - started) * 1000, "not understood while speaking")
-        refused = ignored_while_speaking(intent.name, self.echo_settled is None or self.echo_settled()) if speaking else ""
+        settled = self.echo_settled is None or self.echo_settled()
+        refused = ignored_while_speaking(intent.name, settled) if speaking else ""
+        if (not refused and speaking and not settled and intent.name == "safety"
+                and intent.slots.get("concern") == "meaning" and self._unconfirmed_danger.first_hearing(heard_at)):
+            refused = "danger by meaning alone over our unsettled echo: taken when heard again"
         if (not refused and speaking and self.playback is not None and intent.name != "safety"
                 and self._said.echoes(heard.text, heard_at - utterance.duration, heard_at)):
             refused = "our own words"  # a loudspeaker's echo the canceller left (safety is always taken)
