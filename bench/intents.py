@@ -44,16 +44,16 @@ def _answered_step(text: str, guide, context: DialogueContext) -> int | None:
 
 # The sets written apart from the matcher, batch by batch (each file says who wrote it and how it is split).
 COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
-                "commands-seventh")
+                "commands-seventh", "commands-eighth")
 IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
-               "commands-ignore-sixth", "commands-ignore-seventh")
-QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh")
+               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth")
+QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh", "questions-eighth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                  "questions-uncovered-sixth", "questions-uncovered-seventh")
+                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth")
 CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
-               "safety-crisis-sixth", "safety-crisis-seventh")
+               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth")
 NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
-                  "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh")
+                  "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh", "safety-near-misses-eighth")
 
 
 def held_out_tables(guide) -> None:
