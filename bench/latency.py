@@ -150,7 +150,7 @@ def main() -> None:
     cache = base / "speech"
     extra = ["--hangover-ms", str(args.hangover_ms)] if args.hangover_ms else []
     extra += ["--early-ms", str(args.early_ms)] if args.early_ms is not None else []
-    coach = LiveCoach(env, "--fresh", "--guide", str(GUIDE), *extra)
+    coach = LiveCoach(env, "--fresh", "--guide", str(GUIDE), *extra, verbosity=2 if args.verbose else 0)
     process = coach.process
     monitor = Monitor(pulse, base / "spk.wav")
     heard_by_mic = Monitor(pulse, base / "mic.wav", source="mic.monitor")
@@ -228,6 +228,10 @@ def main() -> None:
     print(f"| output underruns (playback gaps from CPU stalls) | {underruns} | 0 |")
     print(f"| the coach's log | {base / 'coach.log'} | |")
     print(f"| CPU while idle-listening | {100 * (cpu_after - cpu_before) / 10:.1f}% of one core | < 15% |")
+    if args.verbose:  # where the time went, turn by turn, as the coach logged it
+        for line in errors.splitlines():
+            if "timings ms:" in line or "first sentence synthesized" in line or "first audio due" in line:
+                print("  " + line.split(": ", 1)[1])
     for title, items in (("no reply", lost), ("not understood as meant", misunderstood)):
         for item in items:
             print(f"  {title}: {item}")

@@ -170,6 +170,8 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
             note = f" (ignored: {turn.ignored})" if turn.ignored else ""
             note += f" (not understood: {turn.not_understood})" if turn.not_understood else ""
             line = f"[{turn.at:7.2f}s] heard {turn.heard!r} ({turn.confidence:.2f}) → {turn.intent.name}{_slots(turn)}{note}"
+            log.debug("timings ms: endpoint %.0f, recognition %.0f, understanding and reply %.0f",
+                      turn.endpoint_ms, turn.recognition_ms, turn.reply_ms)
             if file_input or not status.enabled:
                 print(line, file=out, flush=True)
             else:  # the status line shows the latest turn; with -v every turn and its reason goes to the log

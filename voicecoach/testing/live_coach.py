@@ -21,8 +21,10 @@ TURN = re.compile(r"(?:\[\s*(?P<at>[\d.]+)s\] )?heard (?P<quote>['\"])(?P<text>.
 class LiveCoach:
     """A `voicecoach run` subprocess whose printed lines are collected as they come."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "voicecoach", "run", "--quiet", *args], env=env,
+    def __init__(self, env: dict[str, str], *args: str, verbosity: int = 0) -> None:
+        """`verbosity`: 1 logs every turn's reason, 2 also its timings (on standard error, read at close())."""
+        flags = ["-" + "v" * verbosity] if verbosity else []
+        self.process = subprocess.Popen([sys.executable, "-m", "voicecoach", *flags, "run", "--quiet", *args], env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
         self.seen: list[tuple[float, str]] = []

@@ -209,6 +209,8 @@ class SoundDeviceSpeaker(BaseSpeaker):
                 break
             if not self._enqueue(self._render(index, sentence), sentences, chunks):
                 break
+            if index == 0:
+                log.debug("first sentence synthesized in %.0f ms", (time.monotonic() - called_at) * 1000)
         with self._wake:
             while self._queue and not self._stop_event.is_set() and not self.lost:
                 self._wait_for_callback()
@@ -227,6 +229,7 @@ class SoundDeviceSpeaker(BaseSpeaker):
         stop_time = halted_at if halted_at is not None else float("inf")
         spoken = sum(1 for c in chunks if c.end_due is not None and c.end_due <= stop_time)
         started = min((c.first_due for c in chunks if c.first_due), default=called_at)
+        log.debug("first audio due at the device %.0f ms after the reply was handed over", (started - called_at) * 1000)
         ended = halted_at if halted_at is not None else max((c.end_due for c in chunks if c.end_due),
                                                             default=called_at)
         return SpeechResult(text, sentences, spoken, spoken < len(sentences), started, ended)
