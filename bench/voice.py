@@ -149,7 +149,7 @@ def session_first_audio(synthesizer, prepared: bool, passes: int = 2) -> list[fl
         reply = coach.start()
         for name in SESSION_SCRIPT:
             if prepared:
-                speech.prepare(coach.likely_first_sentences(), reply.rate)
+                speech.prepare(coach.likely_openings())
                 time.sleep(min(3.0, 0.06 * len(reply.text.split()) * 4))  # the listener hears the reply
             reply = coach.handle(Intent(name, {}))
             began = time.perf_counter()

@@ -180,6 +180,10 @@ class Session:
         self._device_events: queue.SimpleQueue[DeviceEvent] = queue.SimpleQueue()
         self._early: tuple[Intent, float] | None = None  # the last command acted on early, and when (stream s)
         self._continuing: Intent | None = None  # the utterance under way continues that command
+        self._handling = False
+        synthesizer = getattr(speaker, "synthesizer", None)
+        if hasattr(synthesizer, "wait_while"):  # speech made ahead gives way to the listener
+            synthesizer.wait_while = self.listener_has_the_floor
 
     # -- driving the loop ----------------------------------------------------------------------------
 
@@ -280,6 +284,17 @@ class Session:
         """Act on one utterance; `judged`: its transcript made at the early pause (no need to decode it again);
         `early`: it was ended at that pause rather than after the full hangover; `continuing`: the command
         acted on early that this utterance continues (then it counts only when it asks for something else)."""
+        self._handling = True
+        try:
+            return self._handle(utterance, judged, early, continuing)
+        finally:
+            self._handling = False
+
+    def listener_has_the_floor(self) -> bool:
+        """Whether the listener is speaking or what they said is being understood (speech made ahead waits)."""
+        return self.endpointer.in_speech or self._handling
+
+    def _handle(self, utterance: Utterance, judged: _Judged | None, early: bool, continuing: Intent | None) -> Turn:
         heard_at = time.monotonic()
         # The utterance ends after the hangover (or the early pause): that trailing silence is the endpointing delay.
         waited_ms = self.settings.endpoint.early_ms if early else self.settings.endpoint.hangover_ms
@@ -396,8 +411,8 @@ class Session:
         prepare = getattr(getattr(self.speaker, "synthesizer", None), "prepare", None)
         if prepare is None or reply.action is Action.END:
             return None
-        firsts = self.coach.likely_first_sentences()
-        return (lambda result: prepare(firsts, reply.rate)) if firsts else None
+        openings = self.coach.likely_openings()
+        return (lambda result: prepare(openings)) if openings else None
 
     def _interrupt(self) -> None:
         """Stop the coach mid-reply and tell it how many sentences were heard."""

@@ -31,3 +31,16 @@ def test_after_a_reply_the_next_steps_heading_is_made_ahead_and_used(guide, stat
     assert reply.sentences[0] == heading
     assert speech.hits > hits  # spoken from what was made ahead
     speaker.close()
+
+
+def test_the_replies_listeners_ask_most_mid_step_are_made_ahead_at_the_rate_they_are_said(guide, state_dir) -> None:
+    coach = Coach(guide)
+    assert coach.likely_openings() == []  # nothing before the start
+    coach.start()
+    openings = coach.likely_openings()
+    for name in ("next", "summary", "example", "slower", "faster"):
+        reply = coach.preview(Intent(name, {}))
+        assert (reply.sentences[0], reply.rate) in openings, name
+    slower = coach.preview(Intent("slower", {}))
+    assert slower.rate < coach.state.rate  # the acknowledgement is said at the new, slower pace
+    assert openings[0] == (coach.preview(Intent(coach.reading_on(), {})).sentences[0], coach.state.rate)

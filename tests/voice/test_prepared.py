@@ -93,6 +93,28 @@ def test_new_wishes_replace_old_ones_not_yet_made_and_a_failure_is_only_logged()
     speech.close()
 
 
+def test_each_sentence_may_come_with_its_own_rate() -> None:
+    counting = CountingSynthesizer()
+    speech = PreparedSpeech(counting)
+    speech.prepare([(SENTENCE, 150), ("Okay, I'll speak faster.", 190)])
+    assert wait_until(lambda: speech.is_made("Okay, I'll speak faster.", 190))
+    assert speech.is_made(SENTENCE, 150) and not speech.is_made(SENTENCE, 190)
+
+
+def test_making_ahead_waits_while_the_listener_has_the_floor() -> None:
+    counting = CountingSynthesizer()
+    speech = PreparedSpeech(counting)
+    listener_speaking = threading.Event()
+    listener_speaking.set()
+    speech.wait_while = listener_speaking.is_set
+    speech.prepare([SENTENCE])
+    time.sleep(0.5)
+    assert counting.made == []  # nothing made while the listener speaks
+    listener_speaking.clear()
+    assert wait_until(lambda: speech.is_made(SENTENCE))
+    speech.close()
+
+
 @pytest.mark.slow
 def test_with_piper_a_prepared_first_sentence_has_its_first_audio_at_once(piper) -> None:
     speech = PreparedSpeech(piper)

@@ -23,6 +23,11 @@ AUDIO_PHRASES = {("speaker", False): "audio_lost_speaker", ("microphone", False)
                  ("speaker", True): "audio_back_speaker", ("microphone", True): "audio_back_microphone"}
 
 
+# Besides reading on, the commands whose replies are made ahead, most asked first: their first sentence needs
+# a neural voice a few hundred milliseconds otherwise (bench/latency.py --verbose shows it per reply).
+ASKED_MID_STEP = ("previous", "summary", "example", "slower", "faster")
+
+
 class Coach:
     """Dialogue over one guide: `start()` once, then `handle(intent)` per utterance; progress saved as it goes."""
 
@@ -110,12 +115,12 @@ class Coach:
             return "next"
         return "next" if place.paragraph >= len(self.guide.step(place.step).body) else "more"
 
-    def likely_first_sentences(self) -> list[str]:
-        """The first sentences of the replies most likely to come next (reading on first), for speech made
-        ahead; empty before the coach has started."""
-        order = (self.reading_on(), "more" if self.reading_on() == "next" else "next")
+    def likely_openings(self) -> list[tuple[str, int]]:
+        """The first sentence of each reply likely to come next (reading on first, then what listeners ask most
+        mid-step), with the rate it is said at, for speech made ahead; empty before the coach has started."""
+        order = (self.reading_on(), "more" if self.reading_on() == "next" else "next", *ASKED_MID_STEP)
         previews = [self.preview(Intent(name, {}, 1.0, "(ahead)")) for name in order]
-        return [p.sentences[0] for p in previews if p is not None]
+        return list(dict.fromkeys((p.sentences[0], p.rate) for p in previews if p is not None and p.sentences))
 
     def preview(self, intent: Intent) -> Reply | None:
         """The reply `intent` would get now, with nothing changed or saved (so its speech can be made

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from voicecoach.voice.clip import AudioClip
 
 log = logging.getLogger(__name__)
 
 CAPACITY = 48  # sentences kept (a few seconds of 22 kHz audio each: a few MB in all)
+HOLD_POLL_S = 0.03  # how often making ahead looks whether it may go on
 
 
 class PreparedSpeech:
@@ -37,6 +39,9 @@ class PreparedSpeech:
         self._work = threading.Event()
         self._closed = False
         self.hits = 0  # sentences served from what was made before
+        # Making ahead waits while this says so (the listener speaking, an utterance being understood): the
+        # reply to it must not share the processor with a guess at it.
+        self.wait_while: Callable[[], bool] | None = None
         self._worker = threading.Thread(target=self._run, name="voicecoach-prepare", daemon=True)
         self._worker.start()
 
@@ -73,10 +78,11 @@ class PreparedSpeech:
             yield part
         self._keep(key, _joined(parts))
 
-    def prepare(self, sentences: Sequence[str], rate: int | None = None) -> None:
+    def prepare(self, sentences: Sequence[str | tuple[str, int]], rate: int | None = None) -> None:
         """Make these sentences in the background, most likely first, replacing what was asked before
-        and not yet made."""
-        wanted = [self._key(s, rate) for s in sentences if s.strip()]
+        and not yet made; each is said at `rate`, or given with its own rate as (sentence, rate)."""
+        pairs = [item if isinstance(item, tuple) else (item, rate) for item in sentences]
+        wanted = [self._key(text, at) for text, at in pairs if text.strip()]
         with self._lock:
             self._wanted = [key for key in wanted if key not in self._made]
         if self._wanted:
@@ -124,6 +130,8 @@ class PreparedSpeech:
     def _run(self) -> None:
         while True:
             self._work.wait()
+            while not self._closed and self.wait_while is not None and self.wait_while():
+                time.sleep(HOLD_POLL_S)
             if self._closed:
                 return
             with self._lock:
