@@ -213,10 +213,21 @@ def _prepare_meaning_layers(guide: Guide, in_background: bool) -> None:
     from voicecoach.understanding import semantic
     from voicecoach.understanding.warm import build_meaning_layers
 
+    _compile_word_rules()
     if in_background:
         semantic.build_in_background(lambda: build_meaning_layers(guide))
     else:
         build_meaning_layers(guide)
+
+
+def _compile_word_rules() -> None:
+    """Compile the crisis patterns and the command catalog now: compiled by the first utterance, they held its
+    reply back by about 0.3 s (bench/latency.py --verbose)."""
+    from voicecoach.understanding.matcher import compiled_catalog
+    from voicecoach.understanding.safety import find_concern
+
+    find_concern("compiling the patterns now")
+    compiled_catalog()
 
 
 def _close_in_order(status: StatusLine, source, canceller: CaptureEchoCanceller | None, speaker,
