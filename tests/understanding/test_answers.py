@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import yaml
 
 from voicecoach.guide.loader import load_guide
 from voicecoach.understanding import answers, retrieval, semantic
@@ -97,6 +98,33 @@ def test_not_covered_examples_only_judge_the_guides_they_were_written_for() -> N
     other = dataclasses.replace(GUIDE, id="another-guide")
     assert retrieval.GuideIndex(other).rank("how do we split the cost of a new sofa").outside == -1.0
     assert retrieval.guide_index(GUIDE).rank("we bicker over nothing").outside < answers.OUTSIDE_MARGIN
+
+
+def test_listeners_examples_come_from_tuning_halves_only() -> None:
+    """question_examples.yaml (bench/question_examples.py) holds no text of any test half, so the benchmark's
+    test figures stay honest."""
+    data = Path(__file__).resolve().parents[2] / "bench" / "data"
+    tested = {c["text"] for path in data.glob("*.yaml") for c in (yaml.safe_load(path.read_text("utf-8")) or {}).get(
+        "cases", []) if c.get("split") == "test"}
+    guides, asked, uncovered = retrieval._asked()
+    assert GUIDE.id in guides and asked and uncovered
+    assert not tested & ({text for text, _ in asked} | set(uncovered))
+    assert all(steps and all(1 <= s <= len(GUIDE.steps) for s in steps) for _, steps in asked)
+
+
+@needs_encoder
+def test_listeners_questions_are_views_of_the_steps_that_answer_them() -> None:
+    index = retrieval.guide_index(GUIDE)
+    vectors = index.vectors()
+    assert vectors is not None and len(vectors) == len(index.views) == len(index._view_passages)
+    _, asked, _ = retrieval._asked()
+    text, steps = asked[0]
+    rows = [at for at, view in enumerate(index.views) if view.text == text]
+    assert rows and {index.passages[index.views[at].passage].step for at in rows} == set(steps)
+    other = dataclasses.replace(GUIDE, id="another-guide")
+    other_index = retrieval.GuideIndex(other)
+    assert other_index.vectors() is not None and len(other_index.views) == len(other_index.vectors())
+    assert not any(view.text == text for view in other_index.views)
 
 
 @needs_encoder

@@ -1,5 +1,6 @@
 """Building the meaning layers before they are needed: the sentence encoder, the example vectors and the
-trained layers for commands and safety, and the guide's passage vectors for questions. From a cold cache
+trained layers for commands and safety, and the guide's passage vectors (with listeners' example questions,
+question_examples.yaml) and step classifier for questions. From a cold cache
 (the first run, or examples changed by an update) this takes about a minute on a 2-core machine; the live
 loop starts it in the background (semantic.build_in_background) and answers with the words alone until it
 is done. `scripts/setup` runs it once, so a new install starts warm:
