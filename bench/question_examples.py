@@ -17,9 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "bench" / "data"
 TARGET = REPO / "voicecoach" / "understanding" / "question_examples.yaml"
 GUIDE = "relationship-ten-steps"
-QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh")
+QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
+                 "questions-eighth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                  "questions-uncovered-sixth", "questions-uncovered-seventh")
+                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth")
 HEADER = """\
 # How listeners really ask, for the answerer (retrieval.py): questions the guide answers, each with the steps
 # that answer it (extra views of those steps, and training for the step classifier), and questions it does
