@@ -213,7 +213,7 @@ def _prepare_meaning_layers(guide: Guide, in_background: bool) -> None:
     from voicecoach.understanding import semantic
     from voicecoach.understanding.warm import build_meaning_layers
 
-    _compile_word_rules()
+    threading.Thread(target=_compile_word_rules, name="voicecoach-word-rules", daemon=True).start()
     if in_background:
         semantic.build_in_background(lambda: build_meaning_layers(guide))
     else:
@@ -221,13 +221,16 @@ def _prepare_meaning_layers(guide: Guide, in_background: bool) -> None:
 
 
 def _compile_word_rules() -> None:
-    """Compile the crisis patterns and the command catalog now: compiled by the first utterance, they held its
-    reply back by about 0.3 s (bench/latency.py --verbose)."""
+    """Compile the crisis patterns, the command catalog and the table of commands that may still grow, while the
+    welcome plays (at the normal priority: the first utterance may need them). Compiled by the first utterance,
+    they held its reply back by about 1.4 s (bench/latency.py --verbose; py-spy)."""
+    from voicecoach.understanding.completeness import may_become_another
     from voicecoach.understanding.matcher import compiled_catalog
     from voicecoach.understanding.safety import find_concern
 
     find_concern("compiling the patterns now")
     compiled_catalog()
+    may_become_another("next", "next")
 
 
 def _close_in_order(status: StatusLine, source, canceller: CaptureEchoCanceller | None, speaker,
