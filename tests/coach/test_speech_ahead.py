@@ -44,3 +44,11 @@ def test_the_replies_listeners_ask_most_mid_step_are_made_ahead_at_the_rate_they
     slower = coach.preview(Intent("slower", {}))
     assert slower.rate < coach.state.rate  # the acknowledgement is said at the new, slower pace
     assert openings[0] == (coach.preview(Intent(coach.reading_on(), {})).sentences[0], coach.state.rate)
+
+
+def test_after_a_change_of_pace_the_opposite_change_is_made_ahead_first(guide, state_dir) -> None:
+    coach = Coach(guide)
+    coach.start()
+    coach.handle(Intent("slower", {}))
+    faster = coach.preview(Intent("faster", {}))
+    assert coach.likely_openings()[0] == (faster.sentences[0], faster.rate)

@@ -25,7 +25,9 @@ AUDIO_PHRASES = {("speaker", False): "audio_lost_speaker", ("microphone", False)
 
 # Besides reading on, the commands whose replies are made ahead, most asked first: their first sentence needs
 # a neural voice a few hundred milliseconds otherwise (bench/latency.py --verbose shows it per reply).
-ASKED_MID_STEP = ("previous", "summary", "example", "slower", "faster")
+ASKED_MID_STEP = ("previous", "summary", "example", "where_am_i", "slower", "faster")
+# After a change of pace, the opposite change is the likeliest correction ("slower" overshot): made ahead first.
+OPPOSITE_PACE = {"slower": "faster", "faster": "slower"}
 
 
 class Coach:
@@ -118,7 +120,9 @@ class Coach:
     def likely_openings(self) -> list[tuple[str, int]]:
         """The first sentence of each reply likely to come next (reading on first, then what listeners ask most
         mid-step), with the rate it is said at, for speech made ahead; empty before the coach has started."""
-        order = (self.reading_on(), "more" if self.reading_on() == "next" else "next", *ASKED_MID_STEP)
+        correction = OPPOSITE_PACE.get(self._last_intent or "")
+        order = (*([correction] if correction else []), self.reading_on(),
+                 "more" if self.reading_on() == "next" else "next", *ASKED_MID_STEP)
         previews = [self.preview(Intent(name, {}, 1.0, "(ahead)")) for name in order]
         return list(dict.fromkeys((p.sentences[0], p.rate) for p in previews if p is not None and p.sentences))
 
