@@ -15,8 +15,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import yaml  # noqa: E402
 
+from bench import sets  # noqa: E402
+from bench.sets import (COMMAND_SETS, CRISIS_SETS, IGNORE_SETS, NEAR_MISS_SETS, QUESTION_SETS,  # noqa: E402
+                        UNCOVERED_SETS)
 from voicecoach.understanding.labelled_cases import judge, load_cases  # noqa: E402
 from voicecoach.understanding.answers import answer_question  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
@@ -26,12 +28,7 @@ from voicecoach.understanding.matcher import match_intent  # noqa: E402
 DEV_SET = REPO.parent / "shared" / "eval" / "commands-dev.yaml"
 PARAPHRASES = REPO / "bench" / "data" / "intents-paraphrases.yaml"
 OUT_OF_DOMAIN = REPO / "bench" / "data" / "out-of-domain.txt"
-DATA = REPO / "bench" / "data"
 HALVES = ("tune", "test")
-
-
-def _cases(name: str) -> list[dict]:
-    return yaml.safe_load((DATA / name).read_text("utf-8"))["cases"]
 
 
 def _answered_step(text: str, guide, context: DialogueContext) -> int | None:
@@ -42,38 +39,24 @@ def _answered_step(text: str, guide, context: DialogueContext) -> int | None:
     return answer.step if answer.found else None
 
 
-# The sets written apart from the matcher, batch by batch (each file says who wrote it and how it is split).
-COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
-                "commands-seventh", "commands-eighth")
-IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
-               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth")
-QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh", "questions-eighth")
-UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth")
-CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
-               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth")
-NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
-                  "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh", "safety-near-misses-eighth")
-
-
 def held_out_tables(guide) -> None:
     """Each set written apart from the matcher, on its tuning and its test half."""
     context = DialogueContext(step=4)
     rows = []
     for name in COMMAND_SETS:
-        commands = _cases(f"{name}.yaml")
+        commands = sets.cases(name)
         for half in HALVES:
             cases = [c for c in commands if c["split"] == half]
             rows.append((f"{name}: right intent and slots", half,
                          sum(judge(c, guide, {"step": 4})[0] for c in cases), len(cases)))
     for name in IGNORE_SETS:
-        ignore = _cases(f"{name}.yaml")
+        ignore = sets.cases(name)
         for half in HALVES:
             cases = [c for c in ignore if c["split"] == half]
             rows.append((f"{name}: accepted as a command (lower is better)", half,
                          sum(match_intent(c["text"], guide, context).name != "none" for c in cases), len(cases)))
     for name in QUESTION_SETS:
-        questions = _cases(f"{name}.yaml")
+        questions = sets.cases(name)
         for half in HALVES:
             cases = [c for c in questions if c["split"] == half]
             right = 0
@@ -82,14 +65,14 @@ def held_out_tables(guide) -> None:
                 right += _answered_step(case["text"], guide, context) in wanted
             rows.append((f"{name}: answered from the right step", half, right, len(cases)))
     for name in UNCOVERED_SETS:
-        uncovered = _cases(f"{name}.yaml")
+        uncovered = sets.cases(name)
         for half in HALVES:
             cases = [c for c in uncovered if c["split"] == half]
             rows.append((f"{name}: honestly declined", half,
                          sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
     for name, label in ([(name, f"{name}: reach the safety path") for name in CRISIS_SETS]
                         + [(name, f"{name}: reach the safety path (lower is better)") for name in NEAR_MISS_SETS]):
-        cases = _cases(f"{name}.yaml")
+        cases = sets.cases(name)
         for half in HALVES:
             intents = [match_intent(c["text"], guide, context) for c in cases if c["split"] == half]
             reached = [i for i in intents if i.name == "safety"]
@@ -99,7 +82,7 @@ def held_out_tables(guide) -> None:
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
     # Misses are listed from the tuning halves only: the test halves are for reporting, never for reading.
-    crisis = [c for name in CRISIS_SETS for c in _cases(f"{name}.yaml")]
+    crisis = [c for name in CRISIS_SETS for c in sets.cases(name)]
     missed = [c for c in crisis if c["split"] == "tune" and match_intent(c["text"], guide, context).name != "safety"]
     print("\n| crisis statements missed (tuning halves) | kind |\n|---|---|")
     for case in missed:
@@ -128,8 +111,7 @@ def main() -> None:
     held_out_tables(guide)
 
     texts = [c["text"] for c in load_cases(DEV_SET)] + sentences
-    texts += [c["text"] for name in ("commands-heldout.yaml", "questions-heldout.yaml", "safety-crisis.yaml")
-              for c in _cases(name)]
+    texts += [c["text"] for name in ("commands-heldout", "questions-heldout", "safety-crisis") for c in sets.cases(name)]
     timings = []
     for _ in range(3):
         for text in texts:

@@ -9,18 +9,18 @@ cover join not_covered.yaml's examples. Run it after a set changes:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "bench" / "data"
+sys.path.insert(0, str(REPO))
+
+from bench.sets import QUESTION_SETS, UNCOVERED_SETS, cases, test_half_texts  # noqa: E402
+
 TARGET = REPO / "voicecoach" / "understanding" / "question_examples.yaml"
 GUIDE = "relationship-ten-steps"
-QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
-                 "questions-eighth")
-UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth")
 HEADER = """\
 # How listeners really ask, for the answerer (retrieval.py): questions the guide answers, each with the steps
 # that answer it (extra views of those steps, and training for the step classifier), and questions it does
@@ -30,20 +30,15 @@ HEADER = """\
 """
 
 
-def _cases(name: str) -> list[dict]:
-    return yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["cases"]
-
-
 def build() -> dict:
-    tested = {c["text"] for path in DATA.glob("*.yaml") for c in (yaml.safe_load(path.read_text("utf-8")) or {}).get(
-        "cases", []) if c.get("split") == "test"}
+    tested = test_half_texts()
     asked: dict[str, list[int]] = {}
     for name in QUESTION_SETS:
-        for case in _cases(name):
+        for case in cases(name):
             if case["split"] == "tune" and case["text"] not in tested:
                 steps = case["answer_step"] if isinstance(case["answer_step"], list) else [case["answer_step"]]
                 asked.setdefault(case["text"], [int(s) for s in steps])
-    uncovered = [c["text"] for name in UNCOVERED_SETS for c in _cases(name) if c["split"] == "tune"]
+    uncovered = [c["text"] for name in UNCOVERED_SETS for c in cases(name) if c["split"] == "tune"]
     uncovered = [t for t in dict.fromkeys(uncovered) if t not in tested and t not in asked]
     return {"guides": [GUIDE], "asked": [{"text": t, "steps": s} for t, s in asked.items()],
             "not_covered": uncovered}

@@ -7,15 +7,19 @@ figures bench/intents.py reports on the test halves stay honest. Run it after a 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "bench" / "data"
+sys.path.insert(0, str(REPO))
+
+from bench.sets import CRISIS_SETS, cases, test_half_texts  # noqa: E402
+
 TARGET = REPO / "voicecoach" / "understanding" / "safety_examples.yaml"
-DANGER_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth", "safety-crisis-sixth",
-               "safety-crisis-seventh", "safety-crisis-eighth")
+DANGER_SETS = CRISIS_SETS
+# In the order the examples were first written into safety_examples.yaml: the layer learns them in this order.
 HARMLESS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third", "safety-near-misses-fourth",
                  "safety-near-misses-sixth", "questions-heldout", "questions-third", "questions-fifth", "questions-sixth",
                  "questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
@@ -32,16 +36,11 @@ HEADER = """\
 """
 
 
-def _cases(name: str) -> list[dict]:
-    return yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["cases"]
-
-
 def build() -> dict[str, list[str]]:
-    tested = {c["text"] for path in DATA.glob("*.yaml") for c in (yaml.safe_load(path.read_text("utf-8")) or {}).get(
-        "cases", []) if c.get("split") == "test"}
+    tested = test_half_texts()
 
     def tuning(names: tuple[str, ...]) -> list[str]:
-        texts = [c["text"] for name in names for c in _cases(name) if c["split"] == "tune"]
+        texts = [c["text"] for name in names for c in cases(name) if c["split"] == "tune"]
         return [t for t in dict.fromkeys(texts) if t not in tested]
 
     return {"danger": tuning(DANGER_SETS), "not_danger": tuning(HARMLESS_SETS)}

@@ -7,8 +7,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-import yaml
 
+from bench.sets import test_half_texts
 from voicecoach.guide.loader import load_guide
 from voicecoach.understanding import answers, retrieval, semantic
 from voicecoach.understanding.answers import Answer, answer_question
@@ -103,9 +103,7 @@ def test_not_covered_examples_only_judge_the_guides_they_were_written_for() -> N
 def test_listeners_examples_come_from_tuning_halves_only() -> None:
     """question_examples.yaml (bench/question_examples.py) holds no text of any test half, so the benchmark's
     test figures stay honest."""
-    data = Path(__file__).resolve().parents[2] / "bench" / "data"
-    tested = {c["text"] for path in data.glob("*.yaml") for c in (yaml.safe_load(path.read_text("utf-8")) or {}).get(
-        "cases", []) if c.get("split") == "test"}
+    tested = test_half_texts()
     guides, asked, uncovered = retrieval._asked()
     assert GUIDE.id in guides and asked and uncovered
     assert not tested & ({text for text, _ in asked} | set(uncovered))

@@ -1,0 +1,37 @@
+"""The sets written apart from the matcher (bench/data), batch by batch, and how they are read: each file says
+who wrote it and how it is split into a tuning half and a test half. bench/intents.py reports them; the
+example builders (safety_examples.py, question_examples.py) take their tuning halves, never a text that is in
+any test half. A new batch is added here once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data"
+
+COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
+                "commands-seventh", "commands-eighth")
+IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
+               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth")
+QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
+                 "questions-eighth")
+UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
+                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth")
+CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
+               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth")
+NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
+                  "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh",
+                  "safety-near-misses-eighth")
+
+
+def cases(name: str) -> list[dict]:
+    """The cases of the set `name` (its file in bench/data without ".yaml")."""
+    return yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["cases"]
+
+
+def test_half_texts() -> set[str]:
+    """Every text in a test half of any set in bench/data: never an example to learn from."""
+    return {c["text"] for path in DATA.glob("*.yaml") for c in (yaml.safe_load(path.read_text("utf-8")) or {}).get(
+        "cases", []) if c.get("split") == "test"}
