@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -35,8 +34,8 @@ from voicecoach.understanding import semantic, semantic_safety  # noqa: E402
 from voicecoach.understanding.safety import find_concern  # noqa: E402
 
 import safety_examples as source_sets  # noqa: E402  (bench/safety_examples.py: which sets, in which order)
+from bench.sets import cases  # noqa: E402
 
-DATA = REPO / "bench" / "data"
 KINDS = ("danger", "harmless")
 POOLS_VERSION = "pools-v1"
 # Poolings cached per text (each a 384-vector, unit length): layer 0 = the embedding output, 6 = the last.
@@ -44,7 +43,7 @@ POOLS = ("mean0", "mean1", "mean3", "mean6", "max6", "max3", "cls6", "pairmax6")
 
 
 def _batch_of_set(name: str) -> str:
-    match = re.search(r"-(extra|third|fourth|fifth|sixth|seventh)$", name)
+    match = re.search(r"-(extra|third|fourth|fifth|sixth|seventh|eighth)$", name)
     return match.group(1) if match else "first"
 
 
@@ -54,7 +53,7 @@ def example_batches(texts: dict[str, list[str]]) -> dict[str, list[str]]:
     origin: dict[str, str] = {}
     for names in (source_sets.DANGER_SETS, source_sets.HARMLESS_SETS):
         for name in names:
-            for case in yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["cases"]:
+            for case in cases(name):
                 if case["split"] == "tune":  # the test halves are never read
                     origin.setdefault(case["text"], _batch_of_set(name))
     examples = packaged_yaml("voicecoach.understanding", "safety_examples.yaml")
@@ -271,7 +270,7 @@ def _near_miss_texts() -> set[str]:
     global _NEAR
     if _NEAR is None:
         _NEAR = {c["text"] for name in source_sets.HARMLESS_SETS if name.startswith("safety-near-misses")
-                 for c in yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["cases"] if c["split"] == "tune"}
+                 for c in cases(name) if c["split"] == "tune"}
     return _NEAR
 
 
