@@ -42,7 +42,7 @@ def wait_until(condition, timeout: float = 10.0) -> bool:
 def test_a_prepared_sentence_is_made_once_and_served_whole() -> None:
     counting = CountingSynthesizer()
     speech = PreparedSpeech(counting)
-    speech.prepare([SENTENCE], rate=170)
+    speech.prepare([(SENTENCE, 170)])
     assert wait_until(lambda: speech.is_made(SENTENCE, 170))
     clip = speech.synthesize(SENTENCE, rate=170)
     again = list(speech.synthesize_parts(SENTENCE, rate=170))
@@ -73,7 +73,7 @@ def test_a_sentence_being_made_ahead_is_waited_for_not_made_twice() -> None:
     counting = CountingSynthesizer()
     speech = PreparedSpeech(counting)
     long = " ".join([SENTENCE] * 4)
-    speech.prepare([long])
+    speech.prepare([(long, None)])
     assert wait_until(lambda: counting.made == [long], 5)  # the background has started on it
     speech.synthesize(long)
     assert counting.made == [long]
@@ -87,7 +87,7 @@ def test_new_wishes_replace_old_ones_not_yet_made_and_a_failure_is_only_logged()
             return super().synthesize(text, rate)
 
     speech = PreparedSpeech(Failing())
-    speech.prepare(["Broken.", "Fine."])
+    speech.prepare([("Broken.", None), ("Fine.", None)])
     assert wait_until(lambda: speech.is_made("Fine."))
     assert not speech.is_made("Broken.")
     speech.close()
@@ -107,7 +107,7 @@ def test_making_ahead_waits_while_the_listener_has_the_floor() -> None:
     listener_speaking = threading.Event()
     listener_speaking.set()
     speech.wait_while = listener_speaking.is_set
-    speech.prepare([SENTENCE])
+    speech.prepare([(SENTENCE, None)])
     time.sleep(0.5)
     assert counting.made == []  # nothing made while the listener speaks
     listener_speaking.clear()
@@ -122,7 +122,7 @@ def test_with_piper_a_prepared_first_sentence_has_its_first_audio_at_once(piper)
     began = time.perf_counter()
     cold = next(iter(piper.synthesize_parts(first)))
     cold_seconds = time.perf_counter() - began
-    speech.prepare([first])
+    speech.prepare([(first, None)])
     assert wait_until(lambda: speech.is_made(first), 30)
     began = time.perf_counter()
     served = next(iter(speech.synthesize_parts(first)))

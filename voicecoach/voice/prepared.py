@@ -78,11 +78,10 @@ class PreparedSpeech:
             yield part
         self._keep(key, _joined(parts))
 
-    def prepare(self, sentences: Sequence[str | tuple[str, int]], rate: int | None = None) -> None:
-        """Make these sentences in the background, most likely first, replacing what was asked before
-        and not yet made; each is said at `rate`, or given with its own rate as (sentence, rate)."""
-        pairs = [item if isinstance(item, tuple) else (item, rate) for item in sentences]
-        wanted = [self._key(text, at) for text, at in pairs if text.strip()]
+    def prepare(self, sentences: Sequence[tuple[str, int | None]]) -> None:
+        """Make these sentences in the background, each at its rate (None: the voice's own), most likely
+        first, replacing what was asked before and not yet made."""
+        wanted = [self._key(text, rate) for text, rate in sentences if text.strip()]
         with self._lock:
             self._wanted = [key for key in wanted if key not in self._made]
         if self._wanted:
