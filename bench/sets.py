@@ -12,18 +12,18 @@ import yaml
 DATA = Path(__file__).resolve().parent / "data"
 
 COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
-                "commands-seventh", "commands-eighth")
+                "commands-seventh", "commands-eighth", "commands-ninth")
 IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
-               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth")
+               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth", "commands-ignore-ninth")
 QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
-                 "questions-eighth")
+                 "questions-eighth", "questions-ninth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth")
+                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth", "questions-uncovered-ninth")
 CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
-               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth")
+               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth", "safety-crisis-ninth")
 NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
                   "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh",
-                  "safety-near-misses-eighth")
+                  "safety-near-misses-eighth", "safety-near-misses-ninth")
 
 
 def cases(name: str) -> list[dict]:
