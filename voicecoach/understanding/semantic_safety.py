@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 # Probabilities chosen by cross-validation on the training examples (bench/safety_layer.py):
 LIKELY = 0.80  # at or above: the safety path at once
-POSSIBLE = 0.50  # at or above: the coach asks whether the listener is safe
+# at or above: the coach asks whether the listener is safe. 0.50 -> 0.45 (2026-12-06): leaving each writer's
+# tuning batch out of training in turn, 0.45 caught 3 more of 1254 crisis statements and asked 3 more of 1102
+# look-alikes (98.2% / 7.6% against 97.9% / 7.4%); 0.40 caught 6 more for 12 more asks
+POSSIBLE = 0.45
 MIN_WORDS = 3  # "stop", "go back" and other short commands never reach it
 
 # Training: examples weigh by how much a mistake on them costs. Harmless look-alikes weigh more than
