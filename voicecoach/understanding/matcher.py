@@ -1,7 +1,7 @@
 """From an utterance's words to one intent with its slots, using the phrase catalog and the dialogue context.
 
 Order of decisions: safety first (its patterns); then the utterance (with wrapper words such as "um" or "please" dropped
-from its ends) is looked up exactly, as a slot template, and fuzzily against the catalog; then safety by meaning (when
+from its ends) is looked up exactly, as a slot template, fuzzily, and by how it sounds against the catalog; then safety by meaning (when
 the sentence encoder is installed); then a catalog phrasing inside a longer sentence; then a command by meaning (the
 whole utterance, or the words after an aside); then as a question the guide can answer; everything else is `none`.
 A false command is worse than a polite "sorry?".
@@ -24,6 +24,7 @@ from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety_intents import safety_by_meaning, safety_by_words
 from voicecoach.understanding.question_gate import match_question
 from voicecoach.understanding.retrieval import stem
+from voicecoach.understanding.sounds import sound_key
 from voicecoach.understanding.semantic_commands import (
     ASIDE_MIN_WORDS, SHORT_WORDS, Guess, command_likeness, semantic_guess, unknown_words,
 )
@@ -33,6 +34,8 @@ FUZZY_CUTOFF = 88.0  # rapidfuzz ratio (0..100) for a near-exact phrasing ("nex 
 SHORT_FUZZY_CUTOFF = 93.0  # phrasings under 8 characters need to be closer ("stap" is not "stop")
 TOPIC_CUTOFF = 80.0
 STEMMED_TOPIC_SCORE = 0.75
+SOUND_ALIKE_MAX_WORDS = 3  # a sound-alike ("go bark", "egg sample") is taken for a command this short at most
+SOUND_ALIKE_MIN_KEY = 4  # and when its sound key has this many sounds at least ("bet" for "bed" is too few)
 WORD_SLIP_CUTOFF = 70.0  # each changed word of a fuzzy match must be this close to its counterpart ("repeet")
 LIGHT_WORDS = frozenset("my your our the this that very of some".split())
 STEP_WORDS = frozenset({"step", "number"})
@@ -98,6 +101,8 @@ class _CompiledCatalog:
     fuzzy_choices: tuple[str, ...]
     fuzzy_intents: tuple[str, ...]  # an intent name, or "@rule" for a context rule
     relative_phrases: dict[str, int]  # "back {n} steps" -> -1
+    # how short command phrasings sound (sounds.sound_key) -> their intent; keys two intents share are left out
+    sound_keys: dict[str, str]
 
 
 def _compile(catalog: Catalog) -> _CompiledCatalog:
@@ -118,7 +123,17 @@ def _compile(catalog: Catalog) -> _CompiledCatalog:
             choices.setdefault(phrase, "@rule")
     relative = {t.phrase: t.direction for t in catalog.relative_templates}
     return _CompiledCatalog(catalog, slot_phrases, {k: tuple(v) for k, v in topic_templates.items()},
-                            tuple(choices), tuple(choices.values()), relative)
+                            tuple(choices), tuple(choices.values()), relative, _sound_keys(catalog.all_fixed()))
+
+
+def _sound_keys(fixed: dict[str, str]) -> dict[str, str]:
+    by_key: dict[str, set[str]] = {}
+    for phrase, intent in fixed.items():
+        if phrase.count(" ") < SOUND_ALIKE_MAX_WORDS:
+            key = sound_key(phrase)
+            if len(key) >= SOUND_ALIKE_MIN_KEY:
+                by_key.setdefault(key, set()).add(intent)
+    return {key: intents.pop() for key, intents in by_key.items() if len(intents) == 1}
 
 
 @lru_cache(maxsize=1)
@@ -143,6 +158,10 @@ def match_intent(text: str, guide: Guide, context: DialogueContext | None = None
             return intent
     for variant in variants:
         intent = _match_fuzzy(variant, guide, context, compiled, text)
+        if intent is not None:
+            return intent
+    for variant in variants:
+        intent = _match_sound_alike(variant, context, compiled, text)
         if intent is not None:
             return intent
     intent = _match_within_fillers(variants[-1], guide, context, compiled, text)
@@ -591,6 +610,17 @@ def _match_fuzzy(words: list[str], guide: Guide, context: DialogueContext,
     if has_slot != (value is not None) or _answer_without_question(intent, phrase, context, compiled.catalog, text):
         return None
     return Intent(intent, {"step": value} if has_slot else {}, score, text)
+
+
+def _match_sound_alike(words: list[str], context: DialogueContext, compiled: _CompiledCatalog,
+                       text: str) -> Intent | None:
+    """A short command the recognizer wrote as words that sound the same ("go bark", "slow wer", "wear am i")."""
+    if len(words) > SOUND_ALIKE_MAX_WORDS:
+        return None
+    intent = compiled.sound_keys.get(sound_key(words))
+    if intent is None or (intent in compiled.catalog.whole_utterance_only and not context.awaiting_confirmation):
+        return None
+    return Intent(intent, {}, 0.8, text)
 
 
 def _slips_only(said: list[str], phrase: list[str], light: frozenset[str]) -> bool:
