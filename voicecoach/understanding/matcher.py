@@ -1,9 +1,10 @@
 """From an utterance's words to one intent with its slots, using the phrase catalog and the dialogue context.
 
 Order of decisions: safety first (its patterns); then the utterance (with wrapper words such as "um" or "please" dropped
-from its ends) is looked up exactly, as a slot template, fuzzily, and by how it sounds against the catalog; then safety by meaning (when
-the sentence encoder is installed); then a catalog phrasing inside a longer sentence; then a command by meaning (the
-whole utterance, or the words after an aside); then as a question the guide can answer; everything else is `none`.
+from its ends) is looked up exactly, as a slot template, fuzzily, and by how it sounds against the catalog; then safety
+by meaning (when the sentence encoder is installed); then a catalog phrasing inside a longer sentence; then a command by
+meaning (the whole utterance, or the words after an aside); then as a question the guide can answer; everything else is
+`none`.
 A false command is worse than a polite "sorry?".
 """
 
