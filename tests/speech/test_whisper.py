@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,18 @@ def test_other_real_words_rarely_fire_a_command(whisper, guide):
     files = [f for word in ("up", "down", "left", "on") for f in sorted((SPEECH_COMMANDS / word).glob("*.wav"))]
     fired = sum(recognize_file(f, whisper, guide).intent != "none" for f in files)
     assert fired <= 0.03 * len(files), fired
+
+
+@needs_model
+@pytest.mark.slow
+@pytest.mark.skipif(not SPEECH_COMMANDS.is_dir(), reason="real-voice clips not present")
+def test_a_stop_written_as_a_near_word_is_recovered_when_the_audio_supports_it(guide):
+    """This speaker's "stop" decodes as "start"; forced through the decoder, "stop" loses under halt_margin."""
+    clip = SPEECH_COMMANDS / "stop" / "5170b77f_nohash_2.wav"
+    halting = WhisperRecognizer(MODEL, command_phrases(guide))
+    assert recognize_file(clip, halting, guide).intent in {"pause", "stop"}
+    plain = WhisperRecognizer(MODEL, command_phrases(guide), replace(halting.settings, halt_phrases=()))
+    assert recognize_file(clip, plain, guide).intent == "none"
 
 
 @needs_model

@@ -72,6 +72,12 @@ class WhisperSettings:
     near_score_min: float = 60.0  # rapidfuzz ratio for a command phrase to be a candidate correction
     near_candidates: int = 4  # command phrases forced through the decoder per utterance
     near_margin: float = 0.3  # nats per token a forced phrase may lose against the free hypothesis
+    # The words that stop the coach are always forced through the decoder for a short hypothesis, and may lose
+    # more: over the coach's own voice, after echo cancellation, real people's "stop" came out as "start",
+    # "star", "sort", "got" (bench/barge_in.py); a command that pauses costs little when wrong
+    halt_phrases: tuple[str, ...] = ("stop", "pause")
+    halt_max_words: int = 2
+    halt_margin: float = 0.9
     # confidence = sigmoid(a * logprob + b * no_speech + c), a logistic fit of 'the intent was right' on
     # the tuning speakers (b came out positive: the noise guards have already removed what was silence)
     calibration: tuple[float, float, float] = (2.57, 2.79, 4.84)
@@ -261,15 +267,19 @@ class WhisperRecognizer:
         best = hypotheses[0]
         if len(best.words.split()) > self.settings.near_max_words:
             return None
+        settings = self.settings
         candidates = [h.words for h in hypotheses[1:] if h.words in self._phrase_set]
         for hypothesis in hypotheses:
             candidates += self._near_phrases(hypothesis.words)
-        candidates = [c for c in dict.fromkeys(candidates) if c != best.words][: self.settings.near_candidates]
+        candidates = [c for c in dict.fromkeys(candidates) if c != best.words][: settings.near_candidates]
+        if len(best.words.split()) <= settings.halt_max_words:
+            candidates += [p for p in settings.halt_phrases if p not in candidates and p != best.words]
         if not candidates:
             return None
         own, *scores = self.forced_logprobs(encoded, [best.words, *candidates])
         index = int(np.argmax(scores))
-        if scores[index] >= own - self.settings.near_margin:
+        margin = settings.halt_margin if candidates[index] in settings.halt_phrases else settings.near_margin
+        if scores[index] >= own - margin:
             # the free hypothesis' own score, less what the correction lost: comparable to free decodes
             return candidates[index], best.logprob - max(0.0, own - scores[index])
         return None
