@@ -37,3 +37,14 @@ def test_other_short_words_are_not_taken_for_a_command_by_sound(guide, word: str
 
 def test_a_long_sentence_is_never_read_by_sound(guide) -> None:
     assert match_intent("we should go bark at the neighbours dog", guide, DialogueContext(step=4)).name == "none"
+
+
+@pytest.mark.parametrize("heard", ["now", "know"])
+def test_a_no_heard_as_a_sound_alike_answers_a_pending_question_only(guide, heard: str) -> None:
+    assert match_intent(heard, guide, DialogueContext(step=4, awaiting_confirmation=True)).name == "no"
+    assert match_intent(heard, guide, DialogueContext(step=4)).name == "none"
+
+
+def test_a_number_written_in_digits_is_read_as_said(guide) -> None:
+    assert match_intent("1 second", guide, DialogueContext(step=4)).name == "pause"
+    assert match_intent("go to step 3", guide, DialogueContext(step=4)).slots == {"step": 3}

@@ -20,7 +20,7 @@ from rapidfuzz.distance import Levenshtein
 from voicecoach.guide.model import Guide
 from voicecoach.understanding.catalog import Catalog, ContextRule, load_catalog, topic_names
 from voicecoach.understanding.intents import DialogueContext, Intent
-from voicecoach.understanding.numbers import read_number, read_ordinal
+from voicecoach.understanding.numbers import number_to_words, read_number, read_ordinal
 from voicecoach.understanding.per_guide import per_guide
 from voicecoach.understanding.safety_intents import safety_by_meaning, safety_by_words
 from voicecoach.understanding.question_gate import match_question
@@ -104,6 +104,8 @@ class _CompiledCatalog:
     relative_phrases: dict[str, int]  # "back {n} steps" -> -1
     # how short command phrasings sound (sounds.sound_key) -> their intent; keys two intents share are left out
     sound_keys: dict[str, str]
+    # the same for yes and no alone, shorter keys included ("now" for "no"): used only while a question is pending
+    answer_sound_keys: dict[str, str]
 
 
 def _compile(catalog: Catalog) -> _CompiledCatalog:
@@ -124,15 +126,17 @@ def _compile(catalog: Catalog) -> _CompiledCatalog:
             choices.setdefault(phrase, "@rule")
     relative = {t.phrase: t.direction for t in catalog.relative_templates}
     return _CompiledCatalog(catalog, slot_phrases, {k: tuple(v) for k, v in topic_templates.items()},
-                            tuple(choices), tuple(choices.values()), relative, _sound_keys(catalog.all_fixed()))
+                            tuple(choices), tuple(choices.values()), relative, _sound_keys(catalog.all_fixed()),
+                            _sound_keys({p: i for p, i in catalog.fixed.items() if i in catalog.whole_utterance_only},
+                                        min_key=1))
 
 
-def _sound_keys(fixed: dict[str, str]) -> dict[str, str]:
+def _sound_keys(fixed: dict[str, str], min_key: int = 0) -> dict[str, str]:
     by_key: dict[str, set[str]] = {}
     for phrase, intent in fixed.items():
         if phrase.count(" ") < SOUND_ALIKE_MAX_WORDS:
             key = sound_key(phrase)
-            if len(key) >= SOUND_ALIKE_MIN_KEY:
+            if len(key) >= (min_key or SOUND_ALIKE_MIN_KEY):
                 by_key.setdefault(key, set()).add(intent)
     return {key: intents.pop() for key, intents in by_key.items() if len(intents) == 1}
 
@@ -274,7 +278,7 @@ def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:
     with hesitations dropped anywhere and words said twice in a row counted once. The last is the barest."""
     seen: set[tuple[str, ...]] = set()
     forms = catalog.spoken_forms or {}
-    spelled = [part for w in words if w not in catalog.hesitations for part in forms.get(w, (w,))]
+    spelled = [part for w in words if w not in catalog.hesitations for part in forms.get(w, _spelled_number(w))]
     cleaned = _collapse_repeats(spelled) or words
     for said in (words, cleaned):
         start = _strip(said, catalog.wrappers_start, from_end=False)
@@ -284,6 +288,11 @@ def _variants(words: list[str], catalog: Catalog) -> Iterator[list[str]]:
             if variant and tuple(variant) not in seen:
                 seen.add(tuple(variant))
                 yield variant
+
+
+def _spelled_number(word: str) -> tuple[str, ...]:
+    """A number a recognizer wrote in digits, as it is said ("1 second" is "one second"); other words as they are."""
+    return tuple(number_to_words(int(word)).split()) if word.isdigit() and 0 < int(word) < 100 else (word,)
 
 
 def _collapse_repeats(words: list[str]) -> list[str]:
@@ -618,7 +627,10 @@ def _match_sound_alike(words: list[str], context: DialogueContext, compiled: _Co
     """A short command the recognizer wrote as words that sound the same ("go bark", "slow wer", "wear am i")."""
     if len(words) > SOUND_ALIKE_MAX_WORDS:
         return None
-    intent = compiled.sound_keys.get(sound_key(words))
+    key = sound_key(words)
+    if context.awaiting_confirmation and key in compiled.answer_sound_keys:
+        return Intent(compiled.answer_sound_keys[key], {}, 0.8, text)  # "now" for "no" when asked
+    intent = compiled.sound_keys.get(key)
     if intent is None or (intent in compiled.catalog.whole_utterance_only and not context.awaiting_confirmation):
         return None
     return Intent(intent, {}, 0.8, text)
