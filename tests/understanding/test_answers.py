@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.sets import test_half_texts
+from bench import sets as bench_sets
 from voicecoach.guide.loader import load_guide
 from voicecoach.understanding import answers, retrieval, semantic
 from voicecoach.understanding.answers import Answer, answer_question
@@ -103,7 +103,7 @@ def test_not_covered_examples_only_judge_the_guides_they_were_written_for() -> N
 def test_listeners_examples_come_from_tuning_halves_only() -> None:
     """question_examples.yaml (bench/question_examples.py) holds no text of any test half, so the benchmark's
     test figures stay honest."""
-    tested = test_half_texts()
+    tested = bench_sets.test_half_texts()
     guides, asked, uncovered = retrieval._asked()
     assert GUIDE.id in guides and asked and uncovered
     assert not tested & ({text for text, _ in asked} | set(uncovered))
