@@ -18,12 +18,14 @@ IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-four
 QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
                  "questions-eighth", "questions-ninth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
-                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth", "questions-uncovered-ninth")
+                  "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth",
+                  "questions-uncovered-ninth")
 CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
-               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth", "safety-crisis-ninth")
+               "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth", "safety-crisis-ninth",
+               "safety-crisis-tenth")
 NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
                   "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh",
-                  "safety-near-misses-eighth", "safety-near-misses-ninth")
+                  "safety-near-misses-eighth", "safety-near-misses-ninth", "safety-near-misses-tenth")
 
 
 def cases(name: str) -> list[dict]:
