@@ -12,9 +12,11 @@ import yaml
 DATA = Path(__file__).resolve().parent / "data"
 
 COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
-                "commands-seventh", "commands-eighth", "commands-ninth")
+                "commands-seventh", "commands-eighth", "commands-ninth",
+               "commands-tenth")
 IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
-               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth", "commands-ignore-ninth")
+               "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth", "commands-ignore-ninth",
+               "commands-ignore-tenth")
 QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
                  "questions-eighth", "questions-ninth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
