@@ -14,6 +14,7 @@ from typing import Sequence
 
 from voicecoach import __version__
 from voicecoach.errors import VoicecoachError
+from voicecoach.memory import tune_allocator
 
 AREAS = ("content", "understanding", "coach", "live", "speech", "voice", "demo", "settings", "doctor")
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_allocator()  # before any library starts a thread: fewer malloc arenas, large blocks given back
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -229,18 +229,42 @@ class PiperSynthesizer:
         return (VoiceInfo(self.spec.id, self.name, (self.spec.language.lower(),)),)
 
 
+@dataclass(frozen=True)
+class SessionMemory:
+    """How Piper's onnxruntime session holds memory between runs (bench/memory.py measures each choice). The
+    defaults are kept: without the arena first audio was 46% slower; kSameAsRequested and no mem pattern
+    saved nothing; malloc_trim after long inputs nothing beyond voicecoach.memory's fixed mmap threshold.
+    `cpu_arena`: onnxruntime's own arena; `mem_pattern`: buffers planned from the previous run's shapes;
+    `same_as_requested`: the arena grows by what is asked rather than doubling (needs the shared arena);
+    `release_after_long`: malloc's free memory handed back after a long input (voicecoach.memory)."""
+
+    cpu_arena: bool = True
+    mem_pattern: bool = True
+    same_as_requested: bool = False
+    release_after_long: bool = False
+
+
+SESSION_MEMORY = SessionMemory()
+
+
 def _load_voice(model: Path, threads: int):
     """A PiperVoice over one onnxruntime session with `threads` intra-op threads and no spinning."""
     import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
+    memory = SESSION_MEMORY
     config_path = model.with_name(model.name + ".json")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between runs
+    options.enable_cpu_mem_arena = memory.cpu_arena
+    options.enable_mem_pattern = memory.mem_pattern
+    if memory.same_as_requested and memory.cpu_arena:
+        _register_shared_arena(onnxruntime)
+        options.add_session_config_entry("session.use_env_allocators", "1")
     try:
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
         session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
@@ -248,7 +272,18 @@ def _load_voice(model: Path, threads: int):
         raise ModelError(f"the Piper voice {model.name} could not be loaded ({error})",
                          "reinstall it: voicecoach voices install") from error
     log.info("loaded Piper voice %s with %d onnxruntime thread(s)", model.name, threads)
-    return PiperVoice(session=_ArenaTrimmingSession(session, onnxruntime.RunOptions()), config=config)
+    shrink = onnxruntime.RunOptions()
+    if memory.cpu_arena:  # onnxruntime refuses to shrink an arena the session does not have
+        shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return PiperVoice(session=_ArenaTrimmingSession(session, shrink, memory.release_after_long), config=config)
+
+
+@lru_cache(maxsize=1)
+def _register_shared_arena(onnxruntime) -> None:
+    """onnxruntime's process-wide CPU arena, growing by what each run asks (kSameAsRequested)."""
+    info = onnxruntime.OrtMemoryInfo("Cpu", onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0,
+                                     onnxruntime.OrtMemType.DEFAULT)
+    onnxruntime.create_and_register_allocator(info, onnxruntime.OrtArenaCfg({"arena_extend_strategy": 1}))
 
 
 SHRINK_ABOVE_IDS = 160  # phoneme ids (about 20 words): longer inputs hand their memory back afterwards
@@ -259,15 +294,20 @@ class _ArenaTrimmingSession:
     its largest allocation for good (160 MB loaded became 384 MB after slow long sentences, 541 MB with
     Whisper); shrinking after every run cost 28% in first audio, so short replies keep the arena."""
 
-    def __init__(self, session, shrink) -> None:
+    def __init__(self, session, shrink, release_after_long: bool = False) -> None:
         self._session = session
-        shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._shrink = shrink
+        self._release_after_long = release_after_long
 
     def run(self, output_names, input_feed, run_options=None):
         ids = input_feed.get("input")
         long_input = ids is not None and ids.shape[-1] > SHRINK_ABOVE_IDS
-        return self._session.run(output_names, input_feed, self._shrink if long_input else run_options)
+        outputs = self._session.run(output_names, input_feed, self._shrink if long_input else run_options)
+        if long_input and self._release_after_long:
+            from voicecoach.memory import release_free_memory
+
+            release_free_memory()
+        return outputs
 
     def __getattr__(self, name: str):
         return getattr(self._session, name)
