@@ -14,16 +14,26 @@ between the coach's output and its input. Two variants, one run each:
   Measured: commands acted on, barge-in latency (end of "stop" → the coach's voice cut), and commands fired
   by its own voice alone over a stretch of continuous reading (the loopback at +0 and +12 dB, clipped).
 
-    .venv/bin/python bench/barge_in.py [--wav] [--live] [--clips 20] [--trials 10] [--own-voice-s 120]
+The WAV variant also compares, in one run, the recognizer as before (a free decode) with the recognizer told
+that the coach was speaking (Hearing.over_voice: the constrained barge-in decode of whisper_engine), and
+counts other words and noise clips said over the coach that fire a command. The Speech Commands speakers
+are split by a hash of their id (--half tune|test, fixed before tuning); --tune grid-searches the barge-in
+margins on the tune half only.
+
+    .venv/bin/python bench/barge_in.py [--wav] [--half test] [--clips 32] [--others 2] [--levels 0,6,12]
+    .venv/bin/python bench/barge_in.py --tune --clips 32 --others 2 --levels 0,6,12
+    .venv/bin/python bench/barge_in.py --live [--trials 10] [--own-voice-s 120]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +53,23 @@ if not PEOPLE.exists():
     PEOPLE = REPO.parent / "shared" / "peer-data" / "speech-commands"
 GUIDE = REPO / "content" / "relationship-ten-steps.yaml"
 # Speech Commands words and what the coach must do with each while it speaks (see the folder's README).
-EXPECTED = {"stop": {"pause", "stop"}, "forward": {"next"}}
+EXPECTED = {"stop": {"pause", "stop"}, "forward": {"next"}, "backward": {"previous"}}
+# Words (and noise) not meant for the coach: heard over its voice, nothing may fire ("off" may be a pause,
+# "right" a yes, which does not count while speaking, so right stays in).
+OTHER_WORDS = ("up", "down", "left", "on", "right", "no", "yes", "bed", "bird", "dog", "follow", "house", "sheila",
+               "tree", "_silence_")
 
 
-def people_clips(word: str, count: int) -> list[Path]:
-    """`count` clips of `word`, one per speaker first (spread over the sorted list), deterministic."""
-    clips = sorted((PEOPLE / word).glob("*.wav"))
+def half_of(speaker: str) -> str:
+    """The speaker's half, fixed before any tuning (the split of bench/whisper.py and bench/speech.py)."""
+    return "tune" if zlib.crc32(speaker.encode()) % 2 == 0 else "test"
+
+
+def people_clips(word: str, count: int, half: str = "all") -> list[Path]:
+    """`count` clips of `word` (of speakers in `half`: tune, test or all), one per speaker first (spread
+    over the sorted list), deterministic."""
+    clips = [c for c in sorted((PEOPLE / word).glob("*.wav"))
+             if half == "all" or half_of(c.name.split("_nohash_")[0]) == half]
     by_speaker: dict[str, Path] = {}
     for clip in clips:
         by_speaker.setdefault(clip.name.split("_")[0], clip)
@@ -77,6 +98,18 @@ def coach_voice(seconds: float) -> np.ndarray:
 
 # -- the WAV variant ----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Piece:
+    """One utterance heard while the coach speaks: what the coach acts on without and with the barge-in
+    decode (Hearing.over_voice), as (intent, text) or None, and the barge-in scores behind the second."""
+
+    start: float
+    end: float
+    before: tuple[str, str] | None
+    after: tuple[str, str] | None
+    scores: object = None  # whisper_engine.BargeInScores, when the recognizer forced the barge-in phrasings
+
+
 @dataclass
 class Loop:
     """The live loop's handling of an utterance heard while the coach speaks (Session.handle), on files."""
@@ -84,33 +117,44 @@ class Loop:
     recognizer: object
     guide: object
 
-    def acts_on(self, samples: np.ndarray, played: np.ndarray) -> list[str]:
-        """The intents the coach would act on in `samples` (the microphone after the capture path) while
-        it plays `played`: endpointer (speaking settings), backstop filter, recognizer, barge-in rule."""
+    def hear(self, samples: np.ndarray, played: np.ndarray, compare: bool = True, from_s: float = 0.0) -> list[Piece]:
+        """Each utterance in `samples` (the microphone after the capture path) while the coach plays `played`,
+        ending after `from_s`: endpointer (speaking settings), backstop filter, recognizer (without the
+        barge-in flag when `compare`, then with it), intent matcher, barge-in rule."""
         import dataclasses
 
         from voicecoach.audio.echo import ReferenceEchoFilter
         from voicecoach.audio.endpoint import EndpointSettings, VadEndpointer
         from voicecoach.coach.machine import Coach
         from voicecoach.session import BARGE_IN_INTENTS
-        from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
+        from voicecoach.speech.recognizer import Hearing
         from voicecoach.voice.clip import AudioClip
 
         reference = _FileReference(AudioClip(played, SAMPLE_RATE))
         backstop = ReferenceEchoFilter(reference)
         endpointer = VadEndpointer(EndpointSettings(max_utterance_ms=1500))
         context = dataclasses.replace(Coach(self.guide, fresh=True).context, speaking=True)
-        acted = []
+        over_voice = Hearing(over_voice=True, commands=BARGE_IN_INTENTS)
+        pieces = []
         utterances = [u for f in split_frames(samples) for u in endpointer.process(f)] + endpointer.flush()
         for utterance in utterances:
+            if utterance.end < from_s:
+                continue
             cleaned = backstop.clean(utterance, heard_at=utterance.end)
             if cleaned is None:
                 continue
-            heard = self.recognizer.recognize(cleaned)
-            intent = understand(heard, self.guide, context, DEFAULT_MIN_CONFIDENCE)
-            if intent.name in BARGE_IN_INTENTS:
-                acted.append((intent.name, utterance.start, utterance.end, heard.text))
-        return acted
+            before = self._acted(self.recognizer.recognize(cleaned), context) if compare else None
+            after = self._acted(self.recognizer.recognize(cleaned, over_voice), context)
+            pieces.append(Piece(utterance.start, utterance.end, before, after,
+                                getattr(self.recognizer, "last_barge_in", None)))
+        return pieces
+
+    def _acted(self, heard, context) -> tuple[str, str] | None:
+        from voicecoach.session import BARGE_IN_INTENTS
+        from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand
+
+        intent = understand(heard, self.guide, context, DEFAULT_MIN_CONFIDENCE)
+        return (intent.name, heard.text) if intent.name in BARGE_IN_INTENTS else None
 
 
 class _FileReference:
@@ -131,7 +175,84 @@ class _FileReference:
         return AudioClip(out, SAMPLE_RATE)
 
 
-def wav_variant(clips: int, levels: list[int]) -> None:
+ROOMS = {"60 ms, 250 ms room": Room(60, 250), "150 ms, 250 ms room, clipped": Room(150, 250, clip=0.35)}
+WORD_AT_S = 5.0  # the word lands 5 s into the coach's voice: the canceller has had 5 s
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One clip said over the coach in one room at one level, and what was heard then."""
+
+    word: str
+    clip: str
+    room: str
+    level: int
+    cancel: bool
+    pieces: tuple[Piece, ...]
+    word_start: float
+    word_end: float
+    kept_db: float | None = None
+    removed_db: float | None = None
+    cpu_share: float | None = None
+
+    def on_word(self, piece: Piece) -> bool:
+        return piece.start <= self.word_end + 0.3 and piece.end >= self.word_start
+
+
+def hear_clips(loop: Loop, played: np.ndarray, words: list[tuple[str, Path]], levels: list[int], cancels: list[bool],
+               compare: bool = True) -> list[Heard]:
+    """Every clip over the coach's voice in every room, level and canceller setting."""
+    from voicecoach.audio.echo_canceller import WebRtcEchoCanceller
+
+    heard = []
+    for room_name, room in ROOMS.items():
+        for level in levels:
+            for cancel in cancels:
+                for index, (word, path) in enumerate(words):
+                    person = read_wav(path)
+                    scene = make_scene(played, person, Room(room.delay_ms, room.decay_ms, room.clip, seed=index),
+                                       level, WORD_AT_S)
+                    kept = removed = cpu = None
+                    if cancel:
+                        result = run_capture_path(scene, WebRtcEchoCanceller())
+                        out = result.out
+                        kept, removed = word_kept_db(scene, out), echo_removed_db(scene, out, after_s=4.0)
+                        cpu = result.stage.stats.cpu_share
+                    else:
+                        out = scene.near
+                    pieces = tuple(loop.hear(out, played, compare, WORD_AT_S - 0.5))
+                    heard.append(Heard(word, path.name, room_name, level, cancel, pieces,
+                                       scene.word_start / SAMPLE_RATE, scene.word_end / SAMPLE_RATE, kept, removed, cpu))
+    return heard
+
+
+def outcome(heard: Heard, after: bool) -> str:
+    """right (the word's command acted on), wrong (another command acted on) or none; for other words and
+    noise, fired (any command acted on) or none."""
+    acted = [(p, p.after if after else p.before) for p in heard.pieces]
+    acted = [(p, a) for p, a in acted if a is not None]
+    if heard.word not in EXPECTED:
+        return "fired" if acted else "none"
+    if any(a[0] in EXPECTED[heard.word] for p, a in acted if heard.on_word(p)):
+        return "right"
+    return "wrong" if acted else "none"
+
+
+def collect(loop: Loop, played: np.ndarray, words: list[tuple[str, Path]], levels: list[int], cancels: list[bool],
+            key: str) -> list[Heard]:
+    """hear_clips, its results kept in the temporary folder under `key` (a replay with other settings is
+    then instant). The recognizer forces the widest phrase set; replay() narrows it to the settings'."""
+    import pickle
+
+    cache = Path(tempfile.gettempdir()) / f"voicecoach-barge-{key}.pickle"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    heard = hear_clips(loop, played, words, levels, cancels)
+    cache.write_bytes(pickle.dumps(heard))
+    return heard
+
+
+def wav_variant(clips: int, levels: list[int], half: str, others: int, own_voice_s: float, cancels: list[bool]) -> None:
     from voicecoach.audio.echo_canceller import WebRtcEchoCanceller
     from voicecoach.guide.library import find_guide
     from voicecoach.live import listening_phrases
@@ -140,60 +261,144 @@ def wav_variant(clips: int, levels: list[int]) -> None:
     guide = find_guide(str(GUIDE))
     notices: list[str] = []
     recognizer = build_recognizer(listening_phrases(guide, None), "auto", None, notice=notices.append)
+    final = getattr(recognizer, "settings", None)
+    if final is not None:  # record the widest phrase set; the decisions are replayed with the settings'
+        recognizer.settings = dataclasses.replace(final, barge_in_per_command=3)
     loop = Loop(recognizer, guide)
-    played = coach_voice(8.0)  # 8 s of the coach: the word lands at 5 s (the canceller has had 5 s)
-    rooms = {"60 ms, 250 ms room": Room(60, 250), "150 ms, 250 ms room, clipped": Room(150, 250, clip=0.35)}
-    words = [(word, clip) for word in EXPECTED for clip in people_clips(word, clips)]
+    played = coach_voice(8.0)
+    commands = [(word, clip) for word in EXPECTED for clip in people_clips(word, clips, half)]
+    other = [(word, clip) for word in OTHER_WORDS for clip in people_clips(word, others, half)]
     print(f"recognizer: {notices[0] if notices else '?'}")
-    print(f"{len(words)} real clips ({', '.join(EXPECTED)}; {clips} each, different speakers), the word at 5.0 s "
-          f"of the coach's voice\n")
-    print("| room | echo vs person | canceller | recognised and acted on | wrong command | "
-          "word kept (dB) | echo removed after 4 s (dB) | canceller CPU |")
-    print("|---|---|---|---|---|---|---|---|")
-    for room_name, room in rooms.items():
+    print(f"speakers: {half} half. {len(commands)} real commands ({', '.join(EXPECTED)}; up to {clips} each), "
+          f"{len(other)} other words and noise clips (up to {others} of each of {len(OTHER_WORDS)}), the word at "
+          f"{WORD_AT_S} s of the coach's voice (utterances from 0.5 s before it counted). before: the free decode "
+          f"(with its near-miss recovery); after: the recognizer told that the coach is speaking (the constrained "
+          f"barge-in decode, its decision made with the recognizer's settings on the recorded forced scores)\n")
+    started = time.perf_counter()
+    key = f"{half}-{clips}-{others}-{'_'.join(map(str, levels))}-{'_'.join(map(str, cancels))}"
+    said = [replay(h, final, recognizer) for h in collect(loop, played, commands, levels, cancels, f"said-{key}")]
+    heard_others = [replay(h, final, recognizer) for h in collect(loop, played, other, levels, cancels, f"others-{key}")]
+    print("| room | echo vs person | canceller | commands acted on: before → after | wrong command: before → after "
+          "| other words and noise firing: before → after | word kept (dB) | echo removed after 4 s (dB) | "
+          "canceller CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for room_name in ROOMS:
         for level in levels:
-            for cancel in (True, False):
-                right = wrong = 0
-                kept, removed, cpu = [], [], []
-                for index, (word, path) in enumerate(words):
-                    person = read_wav(path)
-                    scene = make_scene(played, person, Room(room.delay_ms, room.decay_ms, room.clip, seed=index),
-                                       level, 5.0)
-                    if cancel:
-                        result = run_capture_path(scene, WebRtcEchoCanceller())
-                        out = result.out
-                        kept.append(word_kept_db(scene, out))
-                        removed.append(echo_removed_db(scene, out, after_s=4.0))
-                        cpu.append(result.stage.stats.cpu_share)
-                    else:
-                        out = scene.near
-                    acted = loop.acts_on(out, played)
-                    on_word = [a for a in acted if a[1] <= scene.word_end / SAMPLE_RATE + 0.3
-                               and a[2] >= scene.word_start / SAMPLE_RATE]
-                    if any(a[0] in EXPECTED[word] for a in on_word):
-                        right += 1
-                    elif acted:
-                        wrong += 1
-                n = len(words)
-                cells = [room_name, f"{level:+d} dB", "AEC3" if cancel else "off", f"{right}/{n} ({100 * right / n:.0f}%)",
-                         f"{wrong}/{n}",
+            for cancel in cancels:
+                rows = [h for h in said if (h.room, h.level, h.cancel) == (room_name, level, cancel)]
+                noise = [h for h in heard_others if (h.room, h.level, h.cancel) == (room_name, level, cancel)]
+                n, m = len(rows), len(noise)
+                count = lambda items, result, after: sum(outcome(h, after) == result for h in items)  # noqa: E731
+                kept = [h.kept_db for h in rows if h.kept_db is not None]
+                removed = [h.removed_db for h in rows if h.removed_db is not None]
+                cpu = [h.cpu_share for h in rows if h.cpu_share is not None]
+                cells = [room_name, f"{level:+d} dB", "AEC3" if cancel else "off",
+                         f"{count(rows, 'right', False)} → {count(rows, 'right', True)} of {n}",
+                         f"{count(rows, 'wrong', False)} → {count(rows, 'wrong', True)}",
+                         f"{count(noise, 'fired', False)} → {count(noise, 'fired', True)} of {m}",
                          f"{statistics.median(kept):+.1f}" if kept else "-",
                          f"{statistics.median(removed):.1f} (min {min(removed):.1f})" if removed else "-",
                          f"{100 * statistics.median(cpu):.1f}% of one core" if cpu else "-"]
                 print("| " + " | ".join(cells) + " |", flush=True)
-    print()
+    fired = [(h.word, h.level, a) for h in heard_others for p in h.pieces if (a := p.after) is not None]
+    wrong = [(h.word, h.level, a) for h in said for p in h.pieces if (a := p.after) is not None
+             and a[0] not in EXPECTED[h.word]]
+    print(f"\nother words and noise firing after: {fired}\ncommands acted on wrongly after: {wrong}")
+    print(f"({time.perf_counter() - started:.0f} s)\n")
+    if own_voice_s <= 0:
+        return
     # The coach's voice alone, long: does anything fire?
-    long_voice = coach_voice(120.0)
-    print("| coach's voice alone | canceller | seconds | commands fired |\n|---|---|---|---|")
-    for room_name, room in rooms.items():
+    import pickle
+
+    long_voice = coach_voice(own_voice_s)
+    print("| coach's voice alone | canceller | seconds | commands fired: before → after |\n|---|---|---|---|")
+    for room_name, room in ROOMS.items():
         for level in (0, 12):
-            for cancel in (True, False):
-                scene = make_scene(long_voice, None, room, level, 0.0)
-                out = run_capture_path(scene, WebRtcEchoCanceller()).out if cancel else scene.near
-                acted = loop.acts_on(out, long_voice)
-                fired = ", ".join(f"{a[0]} ({a[3]!r})" for a in acted) or "none"
+            for cancel in cancels:
+                name = f"voicecoach-barge-own-{own_voice_s:.0f}-{room.delay_ms}-{level}-{cancel}.pickle"
+                cache = Path(tempfile.gettempdir()) / name
+                if cache.exists():
+                    pieces = pickle.loads(cache.read_bytes())
+                else:
+                    scene = make_scene(long_voice, None, room, level, 0.0)
+                    out = run_capture_path(scene, WebRtcEchoCanceller()).out if cancel else scene.near
+                    pieces = loop.hear(out, long_voice)
+                    cache.write_bytes(pickle.dumps(pieces))
+                alone = replay(Heard("own voice", "", room_name, level, cancel, tuple(pieces), -1.0, -1.0), final,
+                               recognizer)
+                before = [p.before for p in alone.pieces if p.before is not None]
+                after = [p.after for p in alone.pieces if p.after is not None]
                 print(f"| {room_name}, {level:+d} dB | {'AEC3' if cancel else 'off'} | {len(long_voice) / SAMPLE_RATE:.0f} "
-                      f"| {len(acted)}: {fired} |", flush=True)
+                      f"| {len(before)} → {len(after)}: {after[:4] or ''} |", flush=True)
+
+
+def tune_variant(clips: int, levels: list[int], others: int) -> None:
+    """The barge-in margins and gap by grid search on the tune half (its barge-in scores computed once)."""
+    import itertools
+    import pickle
+
+    from voicecoach.guide.library import find_guide
+    from voicecoach.live import listening_phrases
+    from voicecoach.speech.engine import build_recognizer
+
+    cache = Path(tempfile.gettempdir()) / f"voicecoach-barge-tune-{clips}-{others}-{'_'.join(map(str, levels))}.pickle"
+    guide = find_guide(str(GUIDE))
+    recognizer = build_recognizer(listening_phrases(guide, None), "whisper", None)
+    recognizer.settings = dataclasses.replace(recognizer.settings, barge_in_per_command=3)  # the widest, then filtered
+    if cache.exists():
+        said, heard_others = pickle.loads(cache.read_bytes())
+    else:
+        loop = Loop(recognizer, guide)
+        played = coach_voice(8.0)
+        said = hear_clips(loop, played, [(w, c) for w in EXPECTED for c in people_clips(w, clips, "tune")], levels, [True])
+        heard_others = hear_clips(loop, played, [(w, c) for w in OTHER_WORDS for c in people_clips(w, others, "tune")],
+                                  levels, [True])
+        cache.write_bytes(pickle.dumps((said, heard_others)))
+    base = recognizer.settings
+    results = []
+    for halt, margin, gap, per in itertools.product((0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.6, 2.0), (0.0, 0.2, 0.4, 0.6, 0.9),
+                                                    (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5), (1, 2, 3)):
+        settings = dataclasses.replace(base, barge_in_halt_margin=halt, barge_in_margin=margin, barge_in_gap=gap,
+                                       barge_in_per_command=per)
+        right = sum(outcome(replay(h, settings, recognizer), True) == "right" for h in said)
+        fired = sum(outcome(replay(h, settings, recognizer), True) == "fired" for h in heard_others)
+        results.append((right - 3 * fired, right, fired, halt, margin, gap, per))
+    print(f"tune half: {len(said)} commands, {len(heard_others)} other words and noise (rooms x levels {levels})")
+    print(f"before: {sum(outcome(h, False) == 'right' for h in said)} right, "
+          f"{sum(outcome(h, False) == 'fired' for h in heard_others)} fired")
+    print("| objective (right - 3 x fired) | right | fired | halt margin | margin | gap | phrasings per command |\n"
+          "|---|---|---|---|---|---|---|")
+    for row in sorted(results, reverse=True)[:15]:
+        print("| " + " | ".join(str(x) for x in row) + " |")
+
+
+def replay(heard: Heard, settings, recognizer) -> Heard:
+    """`heard` with each piece's barge-in decision made again by `settings` on its recorded forced scores
+    (the recognizer's own choice, barge_in_choice, and the session's confidence floor); unchanged when the
+    recognizer records none (not Whisper)."""
+    from voicecoach.session import BARGE_IN_INTENTS
+    from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE
+    from voicecoach.speech.whisper_engine import BargeInScores, barge_in_choice
+
+    if settings is None or not hasattr(settings, "barge_in_gap"):
+        return heard
+    pieces = []
+    for piece in heard.pieces:
+        acted = piece.before
+        scores = piece.scores
+        if scores is not None:
+            kept_settings, recognizer.settings = recognizer.settings, settings
+            wanted = recognizer.barge_in_phrases(BARGE_IN_INTENTS)
+            recognizer.settings = kept_settings
+            keep = [i for i, p in enumerate(scores.phrases) if p in wanted]
+            scores = BargeInScores(scores.free, scores.noise, scores.own, scores.free_logprob, scores.no_speech,
+                                   tuple(scores.phrases[i] for i in keep), tuple(scores.commands[i] for i in keep),
+                                   tuple(scores.scores[i] for i in keep))
+            index = barge_in_choice(scores, settings)
+            if index is not None and recognizer.calibrate(scores.scores[index], scores.no_speech) >= DEFAULT_MIN_CONFIDENCE:
+                acted = (scores.commands[index], scores.phrases[index])
+        pieces.append(dataclasses.replace(piece, after=acted))
+    return dataclasses.replace(heard, pieces=tuple(pieces))
 
 
 # -- the live variant -----------------------------------------------------------------------------------
@@ -383,14 +588,23 @@ def main() -> None:
     parser.add_argument("--wav", action="store_true", help="the room on files (default when --live is not given)")
     parser.add_argument("--live", action="store_true", help="through voicecoach run and PulseAudio devices")
     parser.add_argument("--clips", type=int, default=20, help="WAV variant: clips per word")
+    parser.add_argument("--half", choices=("tune", "test", "all"), default="test",
+                        help="WAV variant: the speakers (split by a hash of the id before tuning)")
+    parser.add_argument("--others", type=int, default=3, help="WAV variant: clips of each other word and of noise")
+    parser.add_argument("--cancel", default="on", help="WAV variant: canceller settings to compare (on,off)")
+    parser.add_argument("--tune", action="store_true", help="grid search of the barge-in margins on the tune half")
     parser.add_argument("--levels", default="-6,0,6,12", help="echo vs person, dB (comma-separated)")
     parser.add_argument("--trials", type=int, default=10, help="live variant: commands per word and level")
     parser.add_argument("--live-levels", default="0,6,12")
     parser.add_argument("--modes", default="auto,off", help="live variant: --echo-cancel modes to compare")
-    parser.add_argument("--own-voice-s", type=float, default=120.0, help="live: seconds of own voice alone")
+    parser.add_argument("--own-voice-s", type=float, default=120.0, help="seconds of the coach's own voice alone")
     args = parser.parse_args()
-    if args.wav or not args.live:
-        wav_variant(args.clips, [int(x) for x in args.levels.split(",")])
+    levels = [int(x) for x in args.levels.split(",")]
+    if args.tune:
+        tune_variant(args.clips, levels, args.others)
+    elif args.wav or not args.live:
+        wav_variant(args.clips, levels, args.half, args.others, args.own_voice_s,
+                    [{"on": True, "off": False}[x] for x in args.cancel.split(",")])
     if args.live:
         live_variant(args.trials, [int(x) for x in args.live_levels.split(",")], args.own_voice_s,
                      args.modes.split(","))

@@ -27,7 +27,7 @@ from voicecoach.coach.machine import Coach
 from voicecoach.coach.replies import Action, Reply
 from voicecoach.own_words import RecentlySaid
 from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand, why_not_understood
-from voicecoach.speech.recognizer import Recognizer, Transcript
+from voicecoach.speech.recognizer import Hearing, Recognizer, Transcript
 from voicecoach.understanding.completeness import may_become_another
 from voicecoach.understanding.intents import Intent
 from voicecoach.understanding.text import tokenize
@@ -309,11 +309,16 @@ class Session:
             samples = cleaned
         if judged is not None and samples is not utterance.samples:  # the echo filter changed them
             judged = None
+        settled = self.echo_settled is None or self.echo_settled()
         if judged is not None:
             heard, recognition_ms = judged.heard, judged.recognition_ms
         else:
             started = time.perf_counter()
-            heard = self.recognizer.recognize(samples)
+            if speaking:  # only the barge-in commands count: the recognizer may listen harder for them
+                commands = BARGE_IN_INTENTS if settled else SETTLING_BARGE_IN_INTENTS
+                heard = self.recognizer.recognize(samples, Hearing(over_voice=True, commands=commands))
+            else:
+                heard = self.recognizer.recognize(samples)
             recognition_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         heard, ignored = self._without_wake_phrase(heard)
@@ -333,7 +338,6 @@ class Session:
             if speaking:  # a stray sound while the coach talks: let it talk on
                 return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
                                     (time.perf_counter() - started) * 1000, "not understood while speaking")
-        settled = self.echo_settled is None or self.echo_settled()
         refused = ignored_while_speaking(intent.name, settled) if speaking else ""
         if (not refused and speaking and not settled and intent.name == "safety"
                 and intent.slots.get("concern") == "meaning" and self._unconfirmed_danger.first_hearing(heard_at)):

@@ -172,3 +172,68 @@ def test_a_short_command_the_model_writes_again_and_again_is_heard_once(whisper,
     assert heard.text == text and heard.in_grammar
     from voicecoach.speech.pipeline import understand
     assert understand(heard, guide).name == intent
+
+
+# -- barge-in: the recognizer told that the coach was speaking -------------------------------------------
+
+def _scores(own, free_logprob=-0.5, **scores):
+    from voicecoach.speech.whisper_engine import BargeInScores
+    commands = {"stop": "pause", "pause": "pause", "next": "next", "previous": "previous", "help": "help"}
+    return BargeInScores("star", False, own, free_logprob, 0.1, tuple(scores),
+                         tuple(commands[p] for p in scores), tuple(scores.values()))
+
+
+@pytest.mark.parametrize("scores,taken", [
+    (_scores(-1.0, stop=-1.5, next=-3.0), "stop"),  # a halt phrase within its margin, far above the rest
+    (_scores(-1.0, stop=-1.5, pause=-1.6, next=-3.0), "stop"),  # a rival of the same command does not count
+    (_scores(-1.0, stop=-3.5, next=-4.0), None),  # too far below what was heard
+    (_scores(-1.0, stop=-1.5, next=-1.6), None),  # not clearly better than another command
+    (_scores(-1.0, next=-1.2, help=-3.0), "next"),  # another command within its own margin
+    (_scores(-1.0, next=-2.0, help=-3.0), None),  # ... and out of it
+    (_scores(None, -0.9, stop=-1.2, next=-3.0), "stop"),  # no words heard: measured against the empty decode
+])
+def test_a_barge_in_phrase_is_taken_only_near_what_was_heard_and_clearly_above_the_rest(scores, taken):
+    from voicecoach.speech.whisper_engine import WhisperSettings, barge_in_choice
+    settings = replace(WhisperSettings(), barge_in_halt_margin=1.0, barge_in_margin=0.5, barge_in_gap=0.5)
+    index = barge_in_choice(scores, settings)
+    assert (scores.phrases[index] if index is not None else None) == taken
+
+
+@needs_model
+def test_while_the_echo_settles_only_halting_phrases_are_forced(whisper):
+    from voicecoach.session import BARGE_IN_INTENTS, SETTLING_BARGE_IN_INTENTS
+    settling = whisper.barge_in_phrases(SETTLING_BARGE_IN_INTENTS)
+    assert {"stop", "pause"} <= set(settling) and set(settling.values()) <= {"pause", "stop"}
+    speaking = whisper.barge_in_phrases(BARGE_IN_INTENTS)
+    assert speaking["stop"] == "pause" and speaking["next"] == "next" and speaking["repeat"] == "repeat"
+    assert len(speaking) <= 30  # each costs about 10 ms of CPU per utterance heard over the coach
+
+
+@needs_model
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_a_crisis_statement_said_over_the_coach_still_reaches_the_safety_path(whisper, guide, tmp_path):
+    import subprocess
+
+    from voicecoach.session import BARGE_IN_INTENTS
+    from voicecoach.speech.pipeline import understand
+    from voicecoach.speech.recognizer import Hearing
+    spoken = tmp_path / "crisis.wav"
+    subprocess.run(["espeak-ng", "-w", str(spoken), "i want to end my life"], check=True)
+    heard = whisper.recognize(read_wav(spoken), Hearing(over_voice=True, commands=BARGE_IN_INTENTS))
+    assert understand(heard, guide).name == "safety", heard.text
+
+
+@needs_model
+def test_the_child_process_passes_on_that_the_coach_was_speaking(guide):
+    """The same utterance through the live loop's child process and in this one, with the barge-in flag."""
+    from voicecoach.session import BARGE_IN_INTENTS
+    from voicecoach.speech.recognizer import Hearing
+    from voicecoach.speech.worker import RecognizerProcess
+    if not SPEECH_COMMANDS.is_dir():
+        pytest.skip("real-voice clips not present")
+    samples = read_wav(sorted((SPEECH_COMMANDS / "left").glob("*.wav"))[0])
+    hearing = Hearing(over_voice=True, commands=BARGE_IN_INTENTS)
+    local = WhisperRecognizer(MODEL, command_phrases(guide))
+    with RecognizerProcess(command_phrases(guide), engine="whisper") as worker:
+        assert worker.recognize(samples, hearing) == local.recognize(samples, hearing)
+        assert worker.recognize(samples) == local.recognize(samples)

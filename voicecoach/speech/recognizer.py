@@ -31,12 +31,24 @@ class Transcript:
         return cls("", 0.0, False, (), engine)
 
 
+@dataclass(frozen=True)
+class Hearing:
+    """When an utterance was heard. Over the coach's own voice (`over_voice`) only a few commands count
+    (`commands`, intent names): a recognizer may listen harder for them then, or ignore this."""
+
+    over_voice: bool = False
+    commands: frozenset[str] = frozenset()
+
+
+QUIET = Hearing()  # heard while the coach was silent: anything may be said
+
+
 class Recognizer(Protocol):
     """Decodes one utterance at a time (16 kHz mono int16 samples)."""
 
     name: str
 
-    def recognize(self, samples: np.ndarray) -> Transcript: ...
+    def recognize(self, samples: np.ndarray, hearing: Hearing = QUIET) -> Transcript: ...
 
     def partial(self, samples: np.ndarray) -> str:
         """Best guess so far for audio still being spoken (may be empty)."""

@@ -22,7 +22,7 @@ import numpy as np
 from voicecoach.datafile import packaged_yaml
 from voicecoach.errors import ModelError
 from voicecoach.speech.grammar import compound_entries, phrase_of
-from voicecoach.speech.recognizer import Alternative, Transcript
+from voicecoach.speech.recognizer import QUIET, Alternative, Hearing, Transcript
 
 log = logging.getLogger(__name__)
 ENGINE = "pocketsphinx"
@@ -119,7 +119,7 @@ class PocketSphinxRecognizer:
         decoder.process_raw(samples.astype("<i2", copy=False).tobytes(), full_utt=full)
         decoder.end_utt()
 
-    def recognize(self, samples: np.ndarray) -> Transcript:
+    def recognize(self, samples: np.ndarray, hearing: Hearing = QUIET) -> Transcript:
         if len(samples) < 1600:  # under 0.1 s: nothing to decode
             return Transcript.empty(ENGINE)
         self._decode(samples, True)

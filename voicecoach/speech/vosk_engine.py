@@ -13,7 +13,7 @@ import numpy as np
 from voicecoach.errors import ModelError
 from voicecoach.speech.grammar import UNKNOWN, vosk_grammar
 from voicecoach.speech.models import validate_model
-from voicecoach.speech.recognizer import Alternative, Transcript
+from voicecoach.speech.recognizer import QUIET, Alternative, Hearing, Transcript
 
 log = logging.getLogger(__name__)
 ENGINE = "vosk"
@@ -76,7 +76,7 @@ class VoskRecognizer:
         recognizer.SetWords(True)
         return recognizer
 
-    def recognize(self, samples: np.ndarray) -> Transcript:
+    def recognize(self, samples: np.ndarray, hearing: Hearing = QUIET) -> Transcript:
         recognizer = self._recognizer()
         recognizer.AcceptWaveform(samples.astype("<i2", copy=False).tobytes())
         return transcript_from_result(json.loads(recognizer.FinalResult()))

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from voicecoach.errors import ModelError
-from voicecoach.speech.recognizer import Transcript
+from voicecoach.speech.recognizer import QUIET, Hearing, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,17 @@ class RecognizerProcess:
         for message in notices:
             self._notice(message)
 
-    def recognize(self, samples: np.ndarray) -> Transcript:
-        return self._call("recognize", samples, Transcript.empty(self.name))
+    def recognize(self, samples: np.ndarray, hearing: Hearing = QUIET) -> Transcript:
+        return self._call("recognize", samples, Transcript.empty(self.name), hearing)
 
     def partial(self, samples: np.ndarray) -> str:
         return self._call("partial", samples, "")
 
-    def _call(self, method: str, samples: np.ndarray, fallback):
+    def _call(self, method: str, samples: np.ndarray, fallback, *arguments):
         """One request; if the child died or hung, log it, start a new one and return `fallback`."""
         try:
             assert self._connection is not None
-            self._connection.send((method, np.ascontiguousarray(samples, dtype=np.int16)))
+            self._connection.send((method, np.ascontiguousarray(samples, dtype=np.int16), *arguments))
             reply = self._receive(CALL_TIMEOUT, method)
             for message in reply[2] if len(reply) > 2 else ():  # e.g. a remote server failed or came back
                 self._notice(message)
@@ -106,7 +106,8 @@ class RecognizerProcess:
 
 
 def _serve(connection: Connection, phrases: list[str], engine: str, model: str | None) -> None:
-    """The child: build the recognizer, then answer (method, samples) requests until None or EOF."""
+    """The child: build the recognizer, then answer (method, samples, *arguments) requests (arguments: the
+    Hearing of a recognize) until None or EOF."""
     from voicecoach.speech.engine import build_recognizer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it then closes the pipe
@@ -125,9 +126,9 @@ def _serve(connection: Connection, phrases: list[str], engine: str, model: str |
             return
         if request is None:
             return
-        method, samples = request
+        method, samples, *arguments = request
         try:
-            result = getattr(recognizer, method)(samples)
+            result = getattr(recognizer, method)(samples, *arguments)
             connection.send(("ok", result, _drain(notices)))
         except (BrokenPipeError, OSError):
             return

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from voicecoach.speech.recognizer import Recognizer, Transcript
+from voicecoach.speech.recognizer import QUIET, Hearing, Recognizer, Transcript
 from voicecoach.speech.whisper_engine import HALLUCINATIONS, collapse_repeats, compression_ratio
 from voicecoach.speech.wyoming_link import (MAX_EVENTS, Exchange, Failover, WyomingAddress, WyomingError,
                                             LocalFallback, describe, describe_json)
@@ -80,7 +80,7 @@ class WyomingRecognizer:
 
     # -- the protocol ---------------------------------------------------------------------------------
 
-    def recognize(self, samples: np.ndarray) -> Transcript:
+    def recognize(self, samples: np.ndarray, hearing: Hearing = QUIET) -> Transcript:
         duration = len(samples) / SAMPLE_RATE
         if duration < MIN_AUDIO_S:
             return Transcript.empty(ENGINE)
@@ -92,7 +92,7 @@ class WyomingRecognizer:
         if local is None:
             return Transcript.empty(ENGINE)
         self.served_locally += 1
-        return local.recognize(samples)
+        return local.recognize(samples, hearing)
 
     def partial(self, samples: np.ndarray) -> str:
         return ""
