@@ -180,7 +180,7 @@ def _rules() -> _Rules:
     )
     crisis = tuple(sorted(crisis, key=lambda r: not r.always))
     idioms = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["idioms"])
-    fiction = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["fiction"])
+    fiction = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in [*data["fiction"], *data.get("work", [])])
     play = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["play"])
     first_person = re.compile("(?<= )" + compiler.regex(str(data["first_person"])))
     resolved, recurring = (tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data[key])
