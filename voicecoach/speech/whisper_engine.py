@@ -308,10 +308,9 @@ class WhisperRecognizer:
         """A command phrase for a near miss ("stuff" for "stop"), if the audio supports it: forced
         through the decoder on the same encoder output, the phrase loses at most near_margin nats per
         token against the free hypothesis forced the same way. Sentences are free speech, never replaced."""
-        best = hypotheses[0]
-        if len(best.words.split()) > self.settings.near_max_words:
+        best, settings = hypotheses[0], self.settings
+        if len(best.words.split()) > settings.near_max_words:
             return None
-        settings = self.settings
         candidates = [h.words for h in hypotheses[1:] if h.words in self._phrase_set]
         for hypothesis in hypotheses:
             candidates += self._near_phrases(hypothesis.words)
