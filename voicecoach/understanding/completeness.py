@@ -5,6 +5,7 @@ than acting on the first part of a command at a gap inside it. Growing into the 
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 from voicecoach.understanding.catalog import load_catalog
@@ -41,8 +42,9 @@ def _intents_it_may_become() -> dict[tuple[str, ...], frozenset[str]]:
     light = _light_words()
     starts: dict[tuple[str, ...], set[str]] = {}
     for phrase, intent in phrasings:
-        words = phrase.split()
+        words = [sys.intern(word) for word in phrase.split()]  # tens of thousands of starts share their words
         for length in range(1, len(words)):
             if any(word not in light for word in words[length:]):
                 starts.setdefault(tuple(words[:length]), set()).add(intent)
-    return {start: frozenset(intents) for start, intents in starts.items()}
+    shared: dict[frozenset[str], frozenset[str]] = {}  # few distinct sets of intents: one copy of each
+    return {start: shared.setdefault(frozenset(intents), frozenset(intents)) for start, intents in starts.items()}
