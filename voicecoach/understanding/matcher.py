@@ -28,7 +28,7 @@ from voicecoach.understanding.question_gate import match_question
 from voicecoach.understanding.retrieval import stem
 from voicecoach.understanding.sounds import sound_key
 from voicecoach.understanding.semantic_commands import (
-    ASIDE_MIN_WORDS, SHORT_WORDS, Guess, command_likeness, semantic_guess, unknown_words,
+    ASIDE_MIN_WORDS, OBJECT_LEADS, SHORT_WORDS, Guess, command_likeness, semantic_guess, unknown_words,
 )
 from voicecoach.understanding.text import normalize, tokenize
 
@@ -233,7 +233,8 @@ def match_by_meaning(words: list[str], guide: Guide, context: DialogueContext, t
     said = tokenize(text)
     unknown = set(unknown_words(text)) - guide_terms(guide).vocabulary
     unknown_at = [i for i, w in enumerate(said) if w in unknown]
-    if guess.is_command(len(said), len(unknown_at)):
+    objects = sum(1 for i in unknown_at if i and said[i - 1] in OBJECT_LEADS)
+    if guess.is_command(len(said), len(unknown_at), objects):
         return _command_by_meaning(guess, words, guide, context, text)
     if unknown_at and guess.may_end_in_command():
         return _command_after_aside(guess, said, unknown_at[-1], guide, context, text)
