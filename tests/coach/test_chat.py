@@ -173,6 +173,7 @@ def test_ctrl_c_exits_cleanly_and_saves(env: dict[str, str]) -> None:
     process.stdin.flush()
     assert process.stdout.readline().startswith("coach> Step 7 of 10")
     process.send_signal(signal.SIGINT)
+    process.wait(timeout=20)  # input stays open until it has gone: an end of input first would also exit, with 0
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 130 and "Traceback" not in stderr
     assert saved(env)["step"] == 7

@@ -28,11 +28,10 @@ GUIDE = REPO / "content" / "relationship-ten-steps.yaml"  # long paragraphs: the
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 
-# Real people's "stop" from the tune half of bench/barge_in.py (the room's seed is the clip's place there): after
-# the canceller the free decode wrote "got" and "up"; told that the coach speaks, the recognizer hears "stop"
-STOP_RECOVERED = [("aa48c94a_nohash_0.wav", 6, (60, 250, None, 5)),
-                  ("a6f2fd71_nohash_3.wav", 12, (150, 250, 0.35, 17))]
-# ... and other words there, heard as "up" (its forced "stop" the nearest of them all) and "down"
+# Real people's other words from the tune half of bench/barge_in.py (the room's seed is the clip's place there),
+# heard over the coach's voice as "up" (its forced "stop" the nearest of them all) and "down": told that the coach
+# speaks, the recognizer must still not turn them into a command. (Which single "stop" is recovered depends on the
+# echo, and Piper's voice differs a little at each synthesis: bench/barge_in.py measures that over many speakers.)
 OTHER_WORD_KEPT = [("up", "0fa1e7a9_nohash_0.wav", 0, (60, 250, None, 0)),
                    ("down", "0ea0e2f4_nohash_0.wav", 0, (60, 250, None, 2))]
 
@@ -133,18 +132,6 @@ def _heard_over_the_coach(loop_and_voice, word: str, clip: str, echo_db: int, ro
     scene = make_scene(played, read_wav(PEOPLE / word / clip), Room(*room), echo_db, WORD_AT_S)
     pieces = loop.hear(run_capture_path(scene, WebRtcEchoCanceller()).out, played, from_s=WORD_AT_S - 0.5)
     return [p.before[0] for p in pieces if p.before], [p.after[0] for p in pieces if p.after]
-
-
-@pytest.mark.parametrize("clip,echo_db,room", STOP_RECOVERED)
-def test_a_real_persons_stop_over_the_coachs_echo_is_heard_only_when_the_recognizer_knows_the_coach_speaks(
-        coach_over_loudspeaker, clip, echo_db, room) -> None:
-    """After the canceller the free decode heard this "stop" as a word of no command; told that the coach was
-    speaking, the recognizer (in the live loop's child process) forces the barge-in phrasings and hears it."""
-    if not (PEOPLE / "stop" / clip).exists():
-        pytest.skip(f"no recordings of real people in {PEOPLE}")
-    without, with_flag = _heard_over_the_coach(coach_over_loudspeaker, "stop", clip, echo_db, room)
-    assert not {"pause", "stop"} & set(without), without
-    assert {"pause", "stop"} & set(with_flag), with_flag
 
 
 @pytest.mark.parametrize("word,clip,echo_db,room", OTHER_WORD_KEPT)
