@@ -165,8 +165,10 @@ def test_guide_changed_between_sessions_restarts_the_step_and_says_so(env: dict[
 
 
 def test_ctrl_c_exits_cleanly_and_saves(env: dict[str, str]) -> None:
+    # Ctrl-C as a terminal delivers it: an earlier test in this process may have left SIGINT ignored, and a
+    # child inherits that (Python then installs no KeyboardInterrupt handler)
     process = subprocess.Popen(command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+                               text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdin is not None and process.stdout is not None
     assert process.stdout.readline().startswith("coach> Welcome.")
     process.stdin.write("go to step 7\n")
