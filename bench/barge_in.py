@@ -1,8 +1,8 @@
 """Barge-in over a loudspeaker: real people's commands said over the coach's own voice, with an echo path
 between the coach's output and its input. Two variants, one run each:
 
---wav (default): a reproducible room on files (bench/echo_room.py): the coach's Piper voice reading the
-  guide, delayed, through a decaying room response, at -6..+12 dB against the person (and a clipped
+--wav (default): a reproducible room on files (voicecoach/testing/echo_room.py): the coach's Piper voice
+  reading the guide, delayed, through a decaying room response, at -6..+12 dB against the person (and a clipped
   speaker), with a real "stop"/"forward" (Speech Commands clips, 54 speakers) on top. The live capture-path
   code runs on it (PlaybackHistory → FarEnd → delay estimate → WebRTC AEC3), then the live loop's own
   steps for an utterance heard while speaking: endpointer, the comparison filter (backstop), the default
@@ -42,8 +42,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.echo_room import (Room, echo_removed_db, make_scene, rms, run_capture_path,  # noqa: E402
-                             word_kept_db)
+from voicecoach.testing.echo_room import (Room, echo_removed_db, make_scene, rms,  # noqa: E402
+                                         run_capture_path, word_kept_db)
 from voicecoach.audio.frames import SAMPLE_RATE, resample_to_16k, split_frames  # noqa: E402
 from voicecoach.audio.wavfile import read_wav, write_wav  # noqa: E402
 from voicecoach.testing.live_coach import TURN  # noqa: E402
@@ -144,10 +144,17 @@ class Loop:
             if cleaned is None:
                 continue
             before = self._acted(self.recognizer.recognize(cleaned), context) if compare else None
-            after = self._acted(self.recognizer.recognize(cleaned, over_voice), context)
-            pieces.append(Piece(utterance.start, utterance.end, before, after,
-                                getattr(self.recognizer, "last_barge_in", None)))
+            heard, scores = self._heard_over_voice(cleaned, over_voice)
+            pieces.append(Piece(utterance.start, utterance.end, before, self._acted(heard, context), scores))
         return pieces
+
+    def _heard_over_voice(self, samples: np.ndarray, hearing) -> tuple[object, object]:
+        """The transcript heard over the coach's voice, and the barge-in scores behind it (None when the
+        recognizer forced no barge-in phrasings, or has none to force: not Whisper)."""
+        with_scores = getattr(self.recognizer, "recognize_with_scores", None)
+        if with_scores is None:
+            return self.recognizer.recognize(samples, hearing), None
+        return with_scores(samples, hearing)
 
     def _acted(self, heard, context) -> tuple[str, str] | None:
         from voicecoach.session import BARGE_IN_INTENTS
@@ -426,7 +433,7 @@ class LiveRoom:
 
         self.coach = LiveCoach(env, "--guide", str(GUIDE), "--fresh", "--continuous", "--echo-cancel", echo_cancel,
                                *extra)
-        from bench.latency import Monitor
+        from voicecoach.testing.speaker_monitor import Monitor
 
         self.monitor = Monitor(self.pulse, base / "spk.wav")
 
@@ -506,7 +513,7 @@ def voice_cut_after(monitor, ended: float, search_from_s: float) -> float | None
     """Milliseconds from `ended` (the end of the command) to the coach's voice being cut: the first
     silence of at least 100 ms in what it played, looked for from `search_from_s` after `ended` (just
     before the turn was reported, so that a pause between words earlier is not taken for the cut)."""
-    from bench.latency import LOUD, RATE
+    from voicecoach.testing.speaker_monitor import LOUD, RATE
 
     data = monitor.samples()
     start = max(0, int((ended + search_from_s - monitor.started) * RATE))

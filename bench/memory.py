@@ -25,18 +25,23 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-HEAP_MAX = 64 * 1024 * 1024  # a glibc non-main arena's heap reservation on 64-bit
+from voicecoach.testing.process_memory import HEAP_MAX, Sample, kib_fields, sample  # noqa: E402
+
 STAGES = ("python", "imports", "piper", "meaning layers", "echo canceller", "understandings")
 
 
 @dataclass(frozen=True)
 class Config:
-    """One way of running the parent: glibc malloc settings (None: glibc's default) and Piper's session."""
+    """One way of running the parent: glibc malloc settings (None: glibc's default) and Piper's session.
+    `cpu_arena`: onnxruntime's own arena; `mem_pattern`: buffers planned from the previous run's shapes;
+    `same_as_requested`: the arena grows by what is asked rather than doubling (needs the shared arena);
+    `release_after_long`: malloc's free memory handed back after a long input (release_free_memory)."""
 
     name: str
     arena_max: int | None = None
@@ -49,12 +54,12 @@ class Config:
 
 
 def _applied() -> Config:
-    """What the code does now: voicecoach.memory's defaults and Piper's SESSION_MEMORY."""
+    """What the code does now: voicecoach.memory's defaults and Piper's session (no shared arena, no malloc_trim)."""
     from voicecoach.memory import DEFAULT_SETTINGS as malloc
-    from voicecoach.voice.piper_engine import SESSION_MEMORY as piper
+    from voicecoach.voice.piper_engine import CPU_MEM_ARENA, MEM_PATTERN
 
-    return Config("applied", malloc.arena_max, malloc.mmap_threshold, malloc.trim_threshold, piper.cpu_arena,
-                  piper.mem_pattern, piper.same_as_requested, piper.release_after_long)
+    return Config("applied", malloc.arena_max, malloc.mmap_threshold, malloc.trim_threshold, CPU_MEM_ARENA,
+                  MEM_PATTERN)
 
 
 MMAP = {"mmap_threshold": 256 * 1024, "trim_threshold": 1024 * 1024}
@@ -72,53 +77,6 @@ CONFIGS = {c.name: c for c in (
     Config("arena_max=2 + mmap + no mem pattern", arena_max=2, mem_pattern=False, **MMAP),
     _applied(),
 )}
-
-
-@dataclass
-class Sample:
-    """Memory of one process at one moment, in MiB, with its arena and thread counts."""
-
-    stage: str
-    rss: float
-    pss: float
-    uss: float
-    anon: float
-    arenas: int
-    threads: int
-
-
-def sample(stage: str, pid: int | str = "self") -> Sample:
-    rollup = _kib_fields(f"/proc/{pid}/smaps_rollup")
-    status = Path(f"/proc/{pid}/status").read_text()
-    threads = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
-    uss = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
-    return Sample(stage, rollup["Rss"] / 1024, rollup["Pss"] / 1024, uss / 1024, rollup.get("Anonymous", 0) / 1024,
-                  count_arenas(pid), threads)
-
-
-def _kib_fields(path: str) -> dict[str, int]:
-    fields: dict[str, int] = {}
-    for line in Path(path).read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == "kB":
-            fields[parts[0].rstrip(":")] = int(parts[1])
-    return fields
-
-
-def count_arenas(pid: int | str = "self") -> int:
-    """glibc's non-main arena heaps (one an arena, more when it outgrows 64 MiB): anonymous 64 MiB-aligned
-    reservations (a read-write part, then an inaccessible part). The main arena (brk heap) is not counted."""
-    regions = []
-    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
-        parts = line.split()
-        start, end = (int(x, 16) for x in parts[0].split("-"))
-        regions.append((start, end, parts[1], len(parts) > 5))
-    count = 0
-    for start, end, perms, named in regions:
-        if not named and start % HEAP_MAX == 0 and perms.startswith("rw"):
-            reserved = next((e for s, e, p, n in regions if s == end and not n and p.startswith("---")), end)
-            count += reserved - start == HEAP_MAX or end - start == HEAP_MAX
-    return count
 
 
 def where_it_goes(pid: int | str = "self") -> dict[str, float]:
@@ -189,14 +147,11 @@ def run_child(config: Config, minutes: float) -> dict:
     from voicecoach.speech.recognizer import Transcript
     from voicecoach.understanding import semantic
     from voicecoach.understanding.warm import build_meaning_layers
-    from voicecoach.voice import piper_engine
     from voicecoach.voice.prepared import PreparedSpeech
     import sounddevice  # noqa: F401
 
     samples.append(sample("imports"))
-    piper_engine.SESSION_MEMORY = piper_engine.SessionMemory(config.cpu_arena, config.mem_pattern,
-                                                             config.same_as_requested, config.release_after_long)
-    voice = PreparedSpeech(piper_engine.PiperSynthesizer())
+    voice = PreparedSpeech(_piper(config))
     samples.append(sample("piper"))
 
     guide = find_guide(None)
@@ -227,6 +182,64 @@ def run_child(config: Config, minutes: float) -> dict:
             "first_ms": first_ms, "speech_s": speech["seconds"], "compute_s": speech["compute_s"],
             "peak_rss": max(s.rss for s in samples), "where": places,
             "_np": np.__version__}
+
+
+def _piper(config: Config):
+    """Piper as the live loop loads it, its session holding memory as `config` says."""
+    import onnxruntime
+
+    from voicecoach.voice import piper_engine
+
+    options = piper_engine.piper_session_options()
+    options.enable_cpu_mem_arena = config.cpu_arena
+    options.enable_mem_pattern = config.mem_pattern
+    if config.same_as_requested and config.cpu_arena:
+        _register_shared_arena(onnxruntime)
+        options.add_session_config_entry("session.use_env_allocators", "1")
+    synthesizer = piper_engine.PiperSynthesizer(session_options=options)
+    if config.release_after_long:  # the PiperVoice's session, already the product's arena-shrinking wrapper
+        synthesizer._voice.session = _ReleasingAfterLong(synthesizer._voice.session)
+    return synthesizer
+
+
+@lru_cache(maxsize=1)
+def _register_shared_arena(onnxruntime) -> None:
+    """onnxruntime's process-wide CPU arena, growing by what each run asks (kSameAsRequested)."""
+    info = onnxruntime.OrtMemoryInfo("Cpu", onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0,
+                                     onnxruntime.OrtMemType.DEFAULT)
+    onnxruntime.create_and_register_allocator(info, onnxruntime.OrtArenaCfg({"arena_extend_strategy": 1}))
+
+
+class _ReleasingAfterLong:
+    """Piper's session, with malloc's free memory handed back after each long input (as it shrinks its arena)."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    def run(self, output_names, input_feed, run_options=None):
+        from voicecoach.voice.piper_engine import is_long_input
+
+        outputs = self._session.run(output_names, input_feed, run_options)
+        if is_long_input(input_feed):
+            release_free_memory()
+        return outputs
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+
+def release_free_memory() -> bool:
+    """Hand memory that malloc holds free (in every arena) back to the system; True when some was. A no-op
+    off glibc. It walks every arena: call it after a large burst of work, not on a hot path."""
+    import ctypes
+
+    from voicecoach.memory import _glibc
+
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim.argtypes = (ctypes.c_size_t,)
+    return bool(libc.malloc_trim(0))
 
 
 def _feed_canceller(choice, seconds: float):
@@ -387,7 +400,7 @@ def _run(args: list[str], poll_s: float = 0.1) -> dict:
     peak_rss = peak_pss = 0.0
     while process.poll() is None:
         try:
-            fields = _kib_fields(f"/proc/{process.pid}/smaps_rollup")
+            fields = kib_fields(f"/proc/{process.pid}/smaps_rollup")
             peak_rss, peak_pss = max(peak_rss, fields["Rss"] / 1024), max(peak_pss, fields["Pss"] / 1024)
         except (OSError, KeyError):
             pass

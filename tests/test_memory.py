@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from voicecoach.memory import _glibc, allocator_environment, release_free_memory, tune_allocator
+from voicecoach.memory import _glibc, allocator_environment, tune_allocator
 
 glibc_only = pytest.mark.skipif(_glibc() is None, reason="the settings are glibc's; elsewhere they do nothing")
 
@@ -21,7 +21,6 @@ def test_tuning_twice_is_harmless_and_says_whether_it_took(monkeypatch):
     first = tune_allocator()
     assert tune_allocator() == first
     assert first == (_glibc() is not None)
-    release_free_memory()  # any platform: never raises
 
 
 def _run(code: str) -> str:
@@ -38,7 +37,7 @@ THREADS_ALLOCATING = """
     sys.path.insert(0, {repo!r})
     from voicecoach.memory import tune_allocator
     {tune}
-    from bench.memory import count_arenas
+    from voicecoach.testing.process_memory import count_arenas
 
     def allocate():
         keep = [bytearray(2000) for _ in range(2000)]  # 4 MB in small blocks: from the thread's arena
@@ -70,7 +69,7 @@ def test_a_large_freed_block_goes_back_to_the_system():
         from voicecoach.memory import tune_allocator
         {tune}
         import numpy as np
-        from bench.memory import sample
+        from voicecoach.testing.process_memory import sample
         block = np.ones(30 * 2**20 // 8)  # glibc alone raises its mmap threshold to a large block freed
         del block
         sentences = [np.ones(2**20 // 8) for _ in range(40)]  # 40 MB in 1 MB blocks (a sentence's audio), freed

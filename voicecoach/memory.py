@@ -43,7 +43,6 @@ def _glibc() -> ctypes.CDLL | None:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.gnu_get_libc_version  # only glibc has it (musl, bionic: no)
         libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-        libc.malloc_trim.argtypes = (ctypes.c_size_t,)
     except (OSError, AttributeError):
         return None
     return libc
@@ -72,9 +71,3 @@ def tune_allocator(settings: AllocatorSettings = DEFAULT_SETTINGS) -> bool:
     log.debug("malloc settings %s: %s", settings, "applied" if all(taken) else "partly refused")
     return all(taken)
 
-
-def release_free_memory() -> bool:
-    """Hand memory that malloc holds free (in every arena) back to the system; True when some was. A no-op
-    off glibc. It walks every arena: call it after a large burst of work, not on a hot path."""
-    libc = _glibc()
-    return bool(libc.malloc_trim(0)) if libc is not None else False

@@ -41,7 +41,7 @@ def _person_saying(word: str) -> np.ndarray:
 @pytest.mark.parametrize("delay_ms, clip", [(60, None), (150, None), (60, 0.35)])
 def test_the_canceller_removes_the_coachs_echo_and_keeps_the_persons_word(delay_ms, clip) -> None:
     pytest.importorskip("pywebrtc_audio")
-    from bench.echo_room import Room, echo_removed_db, make_scene, run_capture_path, word_kept_db
+    from voicecoach.testing.echo_room import Room, echo_removed_db, make_scene, run_capture_path, word_kept_db
     from voicecoach.audio.echo_canceller import WebRtcEchoCanceller
 
     scene = make_scene(_real_speech(), _person_saying("stop"), Room(delay_ms, 250, clip=clip), echo_db=0.0,
@@ -125,7 +125,7 @@ def test_the_canceller_counts_as_settled_once_it_measured_the_echo_or_heard_none
     """While it has not settled, the live loop takes only pause, stop and safety from what it hears over the
     coach's voice (session.ignored_while_speaking): its own voice, not yet cancelled, once read as a command."""
     pytest.importorskip("pywebrtc_audio")
-    from bench.echo_room import Room, history_of, make_scene, run_capture_path
+    from voicecoach.testing.echo_room import Room, history_of, make_scene, run_capture_path
     from voicecoach.audio.echo_canceller import SETTLE_S, CaptureEchoCanceller, WebRtcEchoCanceller
 
     speech = _real_speech()

@@ -123,9 +123,9 @@ def _heard_over_the_coach(loop_and_voice, word: str, clip: str, echo_db: int, ro
     """What the coach acts on for a real person's clip said 5 s into its voice, `echo_db` under the echo:
     (without the barge-in flag, with it), each a list of intents."""
     from bench.barge_in import WORD_AT_S
-    from bench.echo_room import make_scene, run_capture_path
+    from voicecoach.testing.echo_room import make_scene, run_capture_path
     from voicecoach.audio.echo_canceller import WebRtcEchoCanceller
-    from bench.echo_room import Room
+    from voicecoach.testing.echo_room import Room
     from voicecoach.audio.wavfile import read_wav
 
     loop, played = loop_and_voice

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.latency import Monitor
 from voicecoach.testing.pulse import PulseServer, start_pulse
+from voicecoach.testing.speaker_monitor import Monitor
 from voicecoach.audio.wavfile import read_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]

@@ -23,7 +23,7 @@ SPEAK = """
     sys.path.insert(0, {repo!r})
     from voicecoach.memory import tune_allocator
     {tune}
-    from bench.memory import sample
+    from voicecoach.testing.process_memory import sample
     from voicecoach.voice.piper_engine import PiperSynthesizer
     voice = PiperSynthesizer()
     short = voice.synthesize("Find a quiet place where you can talk.")

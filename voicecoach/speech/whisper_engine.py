@@ -207,7 +207,6 @@ class WhisperRecognizer:
         self.phrases = tuple(dict.fromkeys(normalize(p) for p in phrases if normalize(p)))
         self._phrase_set = frozenset(self.phrases)
         self._barge_in_cache: dict[tuple, dict[str, str]] = {}
-        self.last_barge_in: BargeInScores | None = None  # the last utterance's, for bench/barge_in.py
         tok = self._tokenizer
         words_budget = self.settings.prompt_tokens * 2 // 3  # about 1.5 tokens per word with ". "
         self.prompt = prompt_text(self.phrases, words_budget) if self.settings.prompt_tokens else ""
@@ -217,26 +216,32 @@ class WhisperRecognizer:
     # -- the protocol ---------------------------------------------------------------------------------
 
     def recognize(self, samples: np.ndarray, hearing: Hearing = QUIET) -> Transcript:
+        return self.recognize_with_scores(samples, hearing)[0]
+
+    def recognize_with_scores(self, samples: np.ndarray,
+                              hearing: Hearing = QUIET) -> tuple[Transcript, BargeInScores | None]:
+        """recognize()'s transcript, beside the barge-in phrasings' forced scores when they were computed (heard
+        over the coach's voice): bench/barge_in.py replays the barge-in decision on them with other settings."""
         settings = self.settings
         duration = len(samples) / SAMPLE_RATE
-        self.last_barge_in = None
         if duration < settings.min_audio_s:
-            return Transcript.empty(ENGINE)
+            return Transcript.empty(ENGINE), None
         encoded = self._encode(samples)
         hypotheses, no_speech = self._generate(encoded, duration)
         if not hypotheses:
-            return Transcript.empty(ENGINE)
+            return Transcript.empty(ENGINE), None
         best = hypotheses[0]
         noise = self._noise(best, no_speech, duration)
+        scores = None
         # words that reveal danger are never traded for a command, even over the coach's voice
         if hearing.over_voice and best.words not in self._phrase_set and find_concern(best.words) is None:
-            self.last_barge_in = self.barge_in_scores(encoded, best, noise, no_speech, hearing.commands)
-            index = barge_in_choice(self.last_barge_in, settings)
+            scores = self.barge_in_scores(encoded, best, noise, no_speech, hearing.commands)
+            index = barge_in_choice(scores, settings)
             if index is not None:
-                score = self.last_barge_in.scores[index]
-                return Transcript(self.last_barge_in.phrases[index], self.calibrate(score, no_speech), True, (), ENGINE)
+                score = scores.scores[index]
+                return Transcript(scores.phrases[index], self.calibrate(score, no_speech), True, (), ENGINE), scores
         if noise:
-            return Transcript.empty(ENGINE)
+            return Transcript.empty(ENGINE), scores
         chosen, logprob = best.words, best.logprob
         if best.words not in self._phrase_set:
             recovered = self._recover(encoded, hypotheses)
@@ -246,7 +251,7 @@ class WhisperRecognizer:
         others = tuple(Alternative(h.words, self.calibrate(h.logprob, no_speech))
                        for h in {h.words: h for h in hypotheses if h.words and h.words != chosen}.values())[:3]
         # under logprob_min the text is a guess: kept (the safety path reads it), never a command
-        return Transcript(chosen, confidence, logprob >= settings.logprob_min, others, ENGINE)
+        return Transcript(chosen, confidence, logprob >= settings.logprob_min, others, ENGINE), scores
 
     def partial(self, samples: np.ndarray) -> str:
         """Whisper has no cheap partial result; the live loop works on endpointed utterances."""

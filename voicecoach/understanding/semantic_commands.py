@@ -234,9 +234,7 @@ def _command_vocabulary() -> frozenset[str]:
     """The catalog's words, fillers, hesitations and stopwords, and the words of our command examples that are not
     everyday words (everyday_words): an aside in a command example ("sorry i'm parking the car next step") does
     not make "car" a command word."""
-    ours = our_examples()
-    commands = [t for name, items in ours.items() if name not in NOT_COMMANDS for t in items]
-    words = {w for t in commands for w in tokenize(t)} - everyday_words()
+    words = {w for t in _our_command_texts(our_examples()) for w in tokenize(t)} - everyday_words()
     words |= {w for phrase in load_catalog().all_fixed() for w in phrase.split()}
     words |= set(load_catalog().filler_words) | set(load_catalog().hesitations)
     language = packaged_yaml("voicecoach.understanding", "language.yaml")
@@ -248,7 +246,7 @@ def everyday_words() -> set[str]:
     our everyday examples holding the word, and of our command examples), the everyday rate is more than
     EVERYDAY_WORD_SHARE of their sum."""
     ours = our_examples()
-    commands = [t for name, items in ours.items() if name not in NOT_COMMANDS for t in items]
+    commands = _our_command_texts(ours)
     in_commands = Counter(w for t in commands for w in set(tokenize(t)))
     in_everyday = Counter(w for t in ours["none"] for w in set(tokenize(t)))
     found = set()
@@ -257,6 +255,11 @@ def everyday_words() -> set[str]:
         if everyday / (everyday + in_commands[word] / len(commands)) > EVERYDAY_WORD_SHARE:
             found.add(word)
     return found
+
+
+def _our_command_texts(ours: dict[str, list[str]]) -> list[str]:
+    """The texts of our examples (our_examples) that are commands: every class but NOT_COMMANDS."""
+    return [t for name, items in ours.items() if name not in NOT_COMMANDS for t in items]
 
 
 def example_texts() -> dict[str, list[str]]:

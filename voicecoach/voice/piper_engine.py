@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import yaml
@@ -25,6 +25,9 @@ from voicecoach.voice.clip import AudioClip
 from voicecoach.voice.normalize import spoken_form
 from voicecoach.voice.pace import PaceCurve, count_words
 from voicecoach.voice.synthesizer import VoiceInfo, VoiceSettings
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +160,9 @@ class PiperSynthesizer:
     engine = "piper"
 
     def __init__(self, settings: VoiceSettings | None = None, threads: int = DEFAULT_THREADS,
-                 warm_up: bool = True) -> None:
+                 warm_up: bool = True, session_options: onnxruntime.SessionOptions | None = None) -> None:
+        """`session_options`: onnxruntime's options for the voice's session, instead of
+        piper_session_options(threads) (bench/memory.py passes its own to measure other memory choices)."""
         settings = settings or VoiceSettings()
         self.spec = get_piper_voice(None if settings.voice in (None, "", "piper") else settings.voice)
         self.settings = VoiceSettings(self.spec.id, settings.rate, settings.volume)
@@ -166,7 +171,7 @@ class PiperSynthesizer:
             raise ModelError(reason, "pip install piper-tts (or run scripts/setup)")
         folder = voice_folder(self.spec)
         self.threads = threads
-        self._voice = _load_voice(folder / self.spec.model_name, threads)
+        self._voice = _load_voice(folder / self.spec.model_name, session_options or piper_session_options(threads))
         self.sample_rate = int(self._voice.config.sample_rate)
         self._lock = threading.Lock()
         self._closed = False
@@ -229,64 +234,55 @@ class PiperSynthesizer:
         return (VoiceInfo(self.spec.id, self.name, (self.spec.language.lower(),)),)
 
 
-@dataclass(frozen=True)
-class SessionMemory:
-    """How Piper's onnxruntime session holds memory between runs (bench/memory.py measures each choice). The
-    defaults are kept: without the arena first audio was 46% slower; kSameAsRequested and no mem pattern
-    saved nothing; malloc_trim after long inputs nothing beyond voicecoach.memory's fixed mmap threshold.
-    `cpu_arena`: onnxruntime's own arena; `mem_pattern`: buffers planned from the previous run's shapes;
-    `same_as_requested`: the arena grows by what is asked rather than doubling (needs the shared arena);
-    `release_after_long`: malloc's free memory handed back after a long input (voicecoach.memory)."""
-
-    cpu_arena: bool = True
-    mem_pattern: bool = True
-    same_as_requested: bool = False
-    release_after_long: bool = False
+# How the session holds memory between runs (bench/memory.py measures the alternatives): onnxruntime's own arena
+# and buffers planned from the previous run's shapes are kept. Without the arena first audio was 46% slower; an
+# arena growing by what is asked (kSameAsRequested) and no mem pattern saved nothing; malloc_trim after long
+# inputs nothing beyond voicecoach.memory's fixed mmap threshold.
+CPU_MEM_ARENA = True
+MEM_PATTERN = True
 
 
-SESSION_MEMORY = SessionMemory()
-
-
-def _load_voice(model: Path, threads: int):
-    """A PiperVoice over one onnxruntime session with `threads` intra-op threads and no spinning."""
+def piper_session_options(threads: int = DEFAULT_THREADS) -> onnxruntime.SessionOptions:
+    """onnxruntime's options for a Piper session: `threads` intra-op threads, no spinning, the memory above."""
     import onnxruntime
-    from piper import PiperVoice
-    from piper.config import PiperConfig
 
-    memory = SESSION_MEMORY
-    config_path = model.with_name(model.name + ".json")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between runs
-    options.enable_cpu_mem_arena = memory.cpu_arena
-    options.enable_mem_pattern = memory.mem_pattern
-    if memory.same_as_requested and memory.cpu_arena:
-        _register_shared_arena(onnxruntime)
-        options.add_session_config_entry("session.use_env_allocators", "1")
+    options.enable_cpu_mem_arena = CPU_MEM_ARENA
+    options.enable_mem_pattern = MEM_PATTERN
+    return options
+
+
+def _load_voice(model: Path, options: onnxruntime.SessionOptions):
+    """A PiperVoice over one onnxruntime session made with `options`."""
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    config_path = model.with_name(model.name + ".json")
     try:
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
         session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's own errors have no common base class
         raise ModelError(f"the Piper voice {model.name} could not be loaded ({error})",
                          "reinstall it: voicecoach voices install") from error
-    log.info("loaded Piper voice %s with %d onnxruntime thread(s)", model.name, threads)
+    log.info("loaded Piper voice %s with %d onnxruntime thread(s)", model.name, options.intra_op_num_threads)
     shrink = onnxruntime.RunOptions()
-    if memory.cpu_arena:  # onnxruntime refuses to shrink an arena the session does not have
+    if options.enable_cpu_mem_arena:  # onnxruntime refuses to shrink an arena the session does not have
         shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
-    return PiperVoice(session=_ArenaTrimmingSession(session, shrink, memory.release_after_long), config=config)
-
-
-@lru_cache(maxsize=1)
-def _register_shared_arena(onnxruntime) -> None:
-    """onnxruntime's process-wide CPU arena, growing by what each run asks (kSameAsRequested)."""
-    info = onnxruntime.OrtMemoryInfo("Cpu", onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0,
-                                     onnxruntime.OrtMemType.DEFAULT)
-    onnxruntime.create_and_register_allocator(info, onnxruntime.OrtArenaCfg({"arena_extend_strategy": 1}))
+    return PiperVoice(session=_ArenaTrimmingSession(session, shrink), config=config)
 
 
 SHRINK_ABOVE_IDS = 160  # phoneme ids (about 20 words): longer inputs hand their memory back afterwards
+
+
+def is_long_input(input_feed: dict) -> bool:
+    """Whether a Piper session run's input holds more than SHRINK_ABOVE_IDS phoneme ids."""
+    ids = input_feed.get("input")
+    return ids is not None and ids.shape[-1] > SHRINK_ABOVE_IDS
 
 
 class _ArenaTrimmingSession:
@@ -294,20 +290,12 @@ class _ArenaTrimmingSession:
     its largest allocation for good (160 MB loaded became 384 MB after slow long sentences, 541 MB with
     Whisper); shrinking after every run cost 28% in first audio, so short replies keep the arena."""
 
-    def __init__(self, session, shrink, release_after_long: bool = False) -> None:
+    def __init__(self, session, shrink) -> None:
         self._session = session
         self._shrink = shrink
-        self._release_after_long = release_after_long
 
     def run(self, output_names, input_feed, run_options=None):
-        ids = input_feed.get("input")
-        long_input = ids is not None and ids.shape[-1] > SHRINK_ABOVE_IDS
-        outputs = self._session.run(output_names, input_feed, self._shrink if long_input else run_options)
-        if long_input and self._release_after_long:
-            from voicecoach.memory import release_free_memory
-
-            release_free_memory()
-        return outputs
+        return self._session.run(output_names, input_feed, self._shrink if is_long_input(input_feed) else run_options)
 
     def __getattr__(self, name: str):
         return getattr(self._session, name)

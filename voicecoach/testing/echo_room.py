@@ -3,7 +3,8 @@ room response, a gain relative to the person and (optionally) the speaker's clip
 with a real person's command on top. `run_capture_path` then runs the live loop's own capture-path code
 (PlaybackHistory → FarEnd → DelayEstimator → the canceller) on it, with the clocks a live session has.
 
-Used by bench/barge_in.py (the WAV variant) and tests/audio/test_echo_canceller.py.
+Used by bench/barge_in.py (the WAV variant), tests/audio/test_echo_canceller.py and
+tests/live/test_barge_in.py.
 """
 
 from __future__ import annotations
