@@ -13,22 +13,23 @@ DATA = Path(__file__).resolve().parent / "data"
 
 COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
                 "commands-seventh", "commands-eighth", "commands-ninth",
-               "commands-tenth", "commands-eleventh")
+               "commands-tenth", "commands-eleventh", "commands-twelfth")
 IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
                "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth", "commands-ignore-ninth",
-               "commands-ignore-tenth", "commands-ignore-eleventh")
+               "commands-ignore-tenth", "commands-ignore-eleventh", "commands-ignore-twelfth")
 QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
-                 "questions-eighth", "questions-ninth", "questions-eleventh")
+                 "questions-eighth", "questions-ninth", "questions-eleventh", "questions-twelfth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
                   "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth",
-                  "questions-uncovered-ninth", "questions-uncovered-eleventh")
+                  "questions-uncovered-ninth", "questions-uncovered-eleventh",
+                  "questions-uncovered-twelfth")
 CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
                "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth", "safety-crisis-ninth",
-               "safety-crisis-tenth", "safety-crisis-eleventh")
+               "safety-crisis-tenth", "safety-crisis-eleventh", "safety-crisis-twelfth")
 NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
                   "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh",
                   "safety-near-misses-eighth", "safety-near-misses-ninth", "safety-near-misses-tenth",
-                  "safety-near-misses-eleventh")
+                  "safety-near-misses-eleventh", "safety-near-misses-twelfth")
 
 
 def cases(name: str) -> list[dict]:
