@@ -43,7 +43,8 @@ POOLS = ("mean0", "mean1", "mean3", "mean6", "max6", "max3", "cls6", "pairmax6")
 
 
 def _batch_of_set(name: str) -> str:
-    match = re.search(r"-(extra|third|fourth|fifth|sixth|seventh|eighth)$", name)
+    """The writer's batch a set belongs to: its ordinal suffix ("-ninth", "-twelfth"), "extra", or "first"."""
+    match = re.search(r"-(extra|third|[a-z]+th)$", name)
     return match.group(1) if match else "first"
 
 

@@ -34,7 +34,10 @@ LIKELY = 0.80  # at or above: the safety path at once
 # at or above: the coach asks whether the listener is safe. 0.50 -> 0.45 (2026-12-06): leaving each writer's
 # tuning batch out of training in turn, 0.45 caught 3 more of 1254 crisis statements and asked 3 more of 1102
 # look-alikes (98.2% / 7.6% against 97.9% / 7.4%); 0.40 caught 6 more for 12 more asks
-POSSIBLE = 0.45
+# 0.45 -> 0.40 (2026-12-06, twelve batches; bench/safety_layer.py --by-batch, batches told apart correctly at
+# last): with the patterns, 98.0% -> 98.3% of 2351 danger examples caught, look-alikes asked 5.7% -> 6.5%;
+# 0.35 would give 98.6% / 7.4%. A needless question costs a moment, a missed crisis far more.
+POSSIBLE = 0.40
 MIN_WORDS = 3  # "stop", "go back" and other short commands never reach it
 
 # Training: examples weigh by how much a mistake on them costs. Harmless look-alikes weigh more than
