@@ -1,5 +1,5 @@
 """How the command layer generalises, estimated on tuning halves only: each writer's batch (heldout, third, ...,
-eleventh) in turn is left out of the layer's examples (its commands, things to ignore and questions, from the
+twelfth: bench/sets.py) in turn is left out of the layer's examples (its commands, things to ignore and questions, from the
 hand-written and the generated examples alike), the layer is trained again without it, and that batch's tuning
 half is scored. Beside it, the crisis statements' and near-misses' tuning halves with the full layer. The test
 halves are never read. With --sweep, each threshold setting of SWEEP is scored on every left-out batch (the
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from bench.sets import CRISIS_SETS, NEAR_MISS_SETS  # noqa: E402
+from bench.sets import COMMAND_SETS, CRISIS_SETS, NEAR_MISS_SETS  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
 from voicecoach.guide.model import Guide  # noqa: E402
 from voicecoach.understanding import matcher, semantic, semantic_commands  # noqa: E402
@@ -34,7 +34,7 @@ from voicecoach.understanding.matcher import match_intent  # noqa: E402
 from voicecoach.understanding.text import normalize  # noqa: E402
 
 DATA = REPO / "bench" / "data"
-BATCHES = ("heldout", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh")
+BATCHES = tuple(name.removeprefix("commands-") for name in COMMAND_SETS)  # heldout, third, ... (bench/sets.py)
 CONTEXT = DialogueContext(step=4)
 # Threshold settings tried with --sweep: each is the module's values with these changed. These are the last of
 # three rounds, around the values chosen (semantic_commands.py's comments give what the earlier rounds found).
