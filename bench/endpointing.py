@@ -1,15 +1,17 @@
 """Adaptive endpointing against the fixed hangover, in one run, on the same audio and the same recognizer (the one
-`auto` picks): for each clip, the real Session is fed its frames (a WAV stream, no devices), once with early
-decisions off and once on. Measured from the end of the words in the clip (the last 30 ms frame above
+`auto` picks): for each clip, the real Session is fed its frames (a WAV stream, no devices), with early
+decisions off, on, and on with decoding ahead (from the first `--speculate-ms` of a pause). Measured from the end of the words in the clip (the last 30 ms frame above
 -40 dBFS), to the moment the utterance was handed over (its stream time): the wait the endpointer adds.
 
 Clips: the shared dev commands (`../shared/eval/commands-dev.yaml`) in two synthetic voices, real people's
 "stop", "yes", "no", "forward" and "backward" (Speech Commands test speakers), and spoken questions from the
 sixth batch split at a word near their middle with a 300 ms pause between the halves (they must never be cut
 short). Early-decision errors: a command whose outcome differs from the fixed hangover's, a question heard as
-more than one turn.
+more than one turn; decoding ahead must change no outcome of the early decisions (it decodes the same audio,
+with zeros for the room's sound in the silence), and costs the decodes it makes and does not use (CPU seconds
+of this process per configuration; wall time is not measured: the clips are fed faster than real time).
 
-    .venv/bin/python bench/endpointing.py [--early-ms 150] [--limit N]
+    .venv/bin/python bench/endpointing.py [--early-ms 150] [--speculate-ms 30] [--limit N]
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,15 +64,17 @@ class Outcome:
     wait_ms: float | None  # end of the words -> the first turn handed over
     early: bool
     decodes: int
+    ahead: tuple[int, int]  # decodes made ahead, and used
+    cpu_s: float
 
 
 class Counting:
     def __init__(self, recognizer) -> None:
         self.recognizer, self.decodes = recognizer, 0
 
-    def recognize(self, samples):
+    def recognize(self, samples, *hearing):
         self.decodes += 1
-        return self.recognizer.recognize(samples)
+        return self.recognizer.recognize(samples, *hearing)
 
     def partial(self, samples) -> str:
         return ""
@@ -113,19 +117,22 @@ def clips(cache: Path, limit: int | None) -> list[Clip]:
     return found
 
 
-def run(clip: Clip, guide, recognizer: Counting, early_ms: int, hangover_ms: int) -> Outcome:
+def run(clip: Clip, guide, recognizer: Counting, early_ms: int, hangover_ms: int, speculate_ms: int = 0) -> Outcome:
     recognizer.decodes = 0
-    session = Session(Coach(guide, fresh=True), recognizer, TextSpeaker(io.StringIO()),
-                      SessionSettings(endpoint=EndpointSettings(early_ms=early_ms, hangover_ms=hangover_ms)))
+    endpoint = EndpointSettings(early_ms=early_ms, hangover_ms=hangover_ms, speculate_ms=speculate_ms)
+    session = Session(Coach(guide, fresh=True), recognizer, TextSpeaker(io.StringIO()), SessionSettings(endpoint=endpoint))
     session.start()
+    cpu = time.process_time()
     for frame in split_frames(clip.samples):
         session.feed(frame)
+    session.decoder.close()  # a decode made ahead and left unused ends here: its CPU counts
+    cpu = time.process_time() - cpu
     turns = list(session.turns)
     acted = tuple((t.intent.name, tuple(sorted(t.intent.slots.items()))) for t in turns if not t.ignored)
     first = turns[0] if turns else None
     wait = None if first is None else (first.at - words_end(clip.samples)) * 1000
     return Outcome(acted, wait, bool(first and first.endpoint_ms < session.settings.endpoint.hangover_ms),
-                   recognizer.decodes)
+                   recognizer.decodes, (session.decoder.made, session.decoder.used), cpu)
 
 
 def pct(values: list[float], share: float) -> float:
@@ -139,6 +146,8 @@ def main() -> None:
     parser.add_argument("--hangover-ms", type=int, default=EndpointSettings().hangover_ms)
     parser.add_argument("--fixed-hangover-ms", type=int, default=EndpointSettings().hangover_ms,
                         help="the hangover of the fixed endpointer compared against")
+    parser.add_argument("--speculate-ms", type=int, default=EndpointSettings().speculate_ms,
+                        help="silence after which the third configuration decodes a short utterance ahead")
     parser.add_argument("--limit", type=int, default=None, help="fewer clips of each kind (a quick look)")
     args = parser.parse_args()
     os.environ.setdefault("VOICECOACH_STATE_DIR", tempfile.mkdtemp(prefix="voicecoach-endpointing-"))
@@ -148,26 +157,36 @@ def main() -> None:
     cache.mkdir(exist_ok=True)
     every = clips(cache, args.limit)
     results = [(clip, run(clip, guide, recognizer, 0, args.fixed_hangover_ms),
-                run(clip, guide, recognizer, args.early_ms, args.hangover_ms)) for clip in every]
+                run(clip, guide, recognizer, args.early_ms, args.hangover_ms),
+                run(clip, guide, recognizer, args.early_ms, args.hangover_ms, args.speculate_ms)) for clip in every]
     print(f"recognizer: {recognizer.recognizer.name}; fixed: hangover {args.fixed_hangover_ms} ms; adaptive: "
-          f"early decisions at {args.early_ms} ms of silence, else hangover {args.hangover_ms} ms\n")
+          f"early decisions at {args.early_ms} ms of silence, else hangover {args.hangover_ms} ms; ahead: adaptive, "
+          f"decoded ahead from {args.speculate_ms} ms of silence\n")
     print("| clips | n | wait p50 fixed | wait p50 adaptive | p95 fixed | p95 adaptive | ratio p50 | "
-          "acted on early | outcome changed | decodes fixed / adaptive |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "acted on early | outcome changed | decodes fixed / adaptive / ahead | made ahead / used | "
+          "CPU s fixed / adaptive / ahead |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in ("command", "question"):
-        rows = [(c, f, a) for c, f, a in results if c.kind == kind]
-        fixed = [f.wait_ms for _, f, a in rows if f.wait_ms is not None and a.wait_ms is not None]
-        adaptive = [a.wait_ms for _, f, a in rows if f.wait_ms is not None and a.wait_ms is not None]
-        changed = [(c, f, a) for c, f, a in rows if f.acted != a.acted]
+        rows = [(c, f, a, s) for c, f, a, s in results if c.kind == kind]
+        fixed = [f.wait_ms for _, f, a, _ in rows if f.wait_ms is not None and a.wait_ms is not None]
+        adaptive = [a.wait_ms for _, f, a, _ in rows if f.wait_ms is not None and a.wait_ms is not None]
+        changed = sum(f.acted != a.acted for _, f, a, _ in rows)
         print(f"| {kind}s | {len(rows)} | {pct(fixed, .5):.0f} ms | {pct(adaptive, .5):.0f} ms | {pct(fixed, .95):.0f} ms "
-              f"| {pct(adaptive, .95):.0f} ms | {pct(adaptive, .5) / pct(fixed, .5):.2f} | {sum(a.early for _, _, a in rows)} "
-              f"| {len(changed)} | {sum(f.decodes for _, f, _ in rows)} / {sum(a.decodes for _, _, a in rows)} |")
-    questions = [(c, f, a) for c, f, a in results if c.kind == "question"]
+              f"| {pct(adaptive, .95):.0f} ms | {pct(adaptive, .5) / pct(fixed, .5):.2f} | {sum(a.early for *_, a, _ in rows)} "
+              f"| {changed} | {' / '.join(str(sum(o.decodes for o in outcomes)) for outcomes in list(zip(*rows))[1:])} "
+              f"| {sum(s.ahead[0] for *_, s in rows)} / {sum(s.ahead[1] for *_, s in rows)} "
+              f"| {' / '.join(f'{sum(o.cpu_s for o in outcomes):.1f}' for outcomes in list(zip(*rows))[1:])} |")
+    questions = [(c, f, a) for c, f, a, _ in results if c.kind == "question"]
     cut = [(c, a) for c, f, a in questions if len(a.acted) > len(f.acted) or (len(a.acted) > 1)]
     print(f"\nquestions with a {PAUSE_MS} ms pause heard as more than one turn: adaptive {len(cut)} of {len(questions)}, "
-          f"fixed {sum(len(f.acted) > 1 for _, f, _ in questions)}")
-    for clip, f, a in [(c, f, a) for c, f, a in results if f.acted != a.acted][:20]:
+          f"fixed {sum(len(f.acted) > 1 for _, f, _ in questions)}, "
+          f"ahead {sum(len(s.acted) > 1 for c, _, _, s in results if c.kind == 'question')}")
+    for clip, f, a, _ in [r for r in results if r[1].acted != r[2].acted][:20]:
         print(f"  changed: {clip.label!r}: fixed {f.acted} → adaptive {a.acted}")
+    ahead_changed = [(c, a, s) for c, _, a, s in results if a.acted != s.acted or a.early != s.early]
+    print(f"\ndecoding ahead changed {len(ahead_changed)} outcomes of the early decisions")
+    for clip, a, s in ahead_changed[:20]:
+        print(f"  changed by decoding ahead: {clip.label!r}: {a.acted} (early {a.early}) → {s.acted} (early {s.early})")
 
 
 if __name__ == "__main__":

@@ -95,6 +95,7 @@ def main() -> None:
         assert monitor.first_sound_after(monitor.started, 60), "the coach never spoke"
         monitor.wait_quiet()
         latencies: list[float] = []
+        played: list[tuple[str, float, float | None]] = []  # (command, end of its words, start of the reply)
         lost: list[str] = []
         misunderstood: list[str] = []
         for index in range(args.commands):
@@ -113,6 +114,8 @@ def main() -> None:
             if args.verbose:
                 print(f"  {text!r}: words end {None if words_end is None else round(words_end - after, 3)} s before "
                       f"the player returned; reply {None if reply is None or words_end is None else round(reply - words_end, 3)} s after", flush=True)
+            if words_end is not None:
+                played.append((text, words_end, reply))
             if reply is None or words_end is None:
                 lost.append(f"{text!r}: {said}")
             else:
@@ -144,6 +147,7 @@ def main() -> None:
     finally:
         errors = coach.close()
         Path(base / "coach.log").write_text("\n".join(coach.drain()))
+        Path(base / "coach.stderr").write_text(errors)
         monitor.recording.stop()
         heard_by_mic.recording.stop()
         pulse.stop()
@@ -169,9 +173,37 @@ def main() -> None:
         for line in errors.splitlines():
             if "timings ms:" in line or "first sentence synthesized" in line or "first audio due" in line:
                 print("  " + line.split(": ", 1)[1])
+        print_timelines(errors, played)
     for title, items in (("no reply", lost), ("not understood as meant", misunderstood)):
         for item in items:
             print(f"  {title}: {item}")
+
+
+def print_timelines(log: str, played: list[tuple[str, float, float | None]]) -> None:
+    """Each turn's timeline as the coach logged it (`timeline s:` lines, in time.monotonic(), which this process
+    shares), from the end of the words it followed: the capture of the frame that decided the end, its arrival
+    in the loop, the utterance handed over (after its decode when decided early), the reply audible."""
+    rows = []
+    for line in log.splitlines():
+        if "timeline s:" not in line:
+            continue
+        captured, arrived, handed = (float(word.rstrip(",")) for word in line.split()
+                                     if word.rstrip(",").replace(".", "", 1).isdigit())
+        before = [p for p in played if p[1] <= captured]
+        if before:
+            text, words_end, reply = before[-1]
+            rows.append((text, captured - words_end, arrived - captured, handed - arrived,
+                         None if reply is None else reply - handed))
+    if not rows:
+        return
+    print("\n| command | words end → deciding frame captured | → reached the loop | → handed over | → reply audible |")
+    print("|---|---|---|---|---|")
+    for text, *steps in rows:
+        print(f"| {text} | " + " | ".join("?" if step is None else f"{1000 * step:.0f} ms" for step in steps) + " |")
+    for index, name in enumerate(("captured", "reached the loop", "handed over", "reply audible"), start=1):
+        values = [row[index] for row in rows if row[index] is not None]
+        if values:
+            print(f"  median step to {name}: {1000 * statistics.median(values):.0f} ms (n={len(values)})")
 
 
 def _acknowledgement() -> np.ndarray:

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +16,7 @@ from voicecoach.audio.echo import ReferenceEchoFilter
 from voicecoach.audio.echo_canceller import CaptureEchoCanceller, EchoCancellingSource, choose_echo_canceller
 from voicecoach.audio.echo_canceller import summary as echo_summary
 from voicecoach.audio.events import DeviceEvent
+from voicecoach.audio.frames import FRAME_MS
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.progress import ProgressStore
 from voicecoach.coach.replies import Reply
@@ -163,6 +165,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
         echo = ReferenceEchoFilter(history) if history is not None else None  # the backstop, after the canceller
         if not file_input:
             source, canceller = _with_echo_canceller(source, history, options.echo_cancel)
+        arrivals = _FrameArrivals(source)
 
         def on_turn(turn: Turn) -> None:
             shown = f"heard {turn.heard!r} → {turn.intent.name}" if turn.heard else "…"
@@ -172,6 +175,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
             line = f"[{turn.at:7.2f}s] heard {turn.heard!r} ({turn.confidence:.2f}) → {turn.intent.name}{_slots(turn)}{note}"
             log.debug("timings ms: endpoint %.0f, recognition %.0f, understanding and reply %.0f",
                       turn.endpoint_ms, turn.recognition_ms, turn.reply_ms)
+            arrivals.log_timeline(turn.detected_at)
             if file_input or not status.enabled:
                 print(line, file=out, flush=True)
             else:  # the status line shows the latest turn; with -v every turn and its reason goes to the log
@@ -189,7 +193,7 @@ def run_session(guide: Guide, options: LiveOptions, out: TextIO) -> int:
                           playback=history, on_turn=on_turn, on_reply=on_reply,
                           echo_settled=(lambda: canceller.settled) if canceller is not None else None)
         devices.session = session
-        session.run(source.frames(),
+        session.run(arrivals,
                     on_frame=lambda frame: status.update(mode="speaking" if speaker.speaking else "listening",
                                                          frame=frame))
     except KeyboardInterrupt:
@@ -256,6 +260,28 @@ def _close_in_order(status: StatusLine, source, canceller: CaptureEchoCanceller 
         step("speaker and voice", speaker.close)
     if isinstance(recognizer, RecognizerProcess):
         step("recognizer process", recognizer.close)
+
+
+class _FrameArrivals:
+    """The frames of a source, noting when the latest reached the loop and (when the source knows) when it was
+    captured: with -vv each turn's timeline says where the time between the microphone and the reply went."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.arrived: float | None = None
+
+    def __iter__(self):
+        for frame in self.source.frames():
+            self.arrived = time.monotonic()
+            yield frame
+
+    def log_timeline(self, handed_over: float) -> None:
+        """The deciding frame's capture end and arrival, and the utterance's hand-over (time.monotonic(), which
+        other processes on the machine share: bench/latency.py lines them up with what it played)."""
+        captured = getattr(self.source, "last_captured_at", None)
+        if captured is not None and self.arrived is not None:
+            log.debug("timeline s: deciding frame captured by %.3f, reached the loop %.3f, utterance handed over %.3f",
+                      captured + FRAME_MS / 1000, self.arrived, handed_over)
 
 
 class _DeviceReporter:

@@ -11,11 +11,12 @@ import dataclasses
 import logging
 import math
 import queue
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Hashable, Iterable, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -111,11 +112,97 @@ CONTINUATION_MS = 360
 
 @dataclass(frozen=True)
 class _Judged:
-    """The transcript of an utterance made at its early pause, how long that took, and the command it holds."""
+    """The transcript of an utterance made before it was handed over (at its early pause, or ahead), how long the
+    loop waited for it, and the command it holds (None: not understood yet)."""
 
     heard: Transcript
     recognition_ms: float
-    intent: Intent
+    intent: Intent | None
+
+
+class DecodeAhead:
+    """The recognizer, asked for one thing at a time: by the loop, or by a thread that decodes an utterance ahead
+    while its pause may still turn out to be its end.
+
+    One request ahead at a time: a newer one replaces one not started yet, and a decode under way is never
+    stopped, only left unused (it costs CPU, and at most one decode's wait to whoever asks next). Each result is
+    kept under the key it was asked with until it is taken or a newer request is made."""
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self.made = 0  # decodes made ahead
+        self.used = 0  # ... and taken (the rest were wasted: the speech went on)
+        self._decoding = threading.Lock()  # held for every call into the recognizer
+        self._state = threading.Condition()
+        self._wanted: tuple[Hashable, np.ndarray] | None = None
+        self._running: Hashable | None = None
+        self._done: tuple[Hashable, Transcript | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def recognize(self, samples: np.ndarray, hearing: Hearing | None = None) -> Transcript:
+        with self._decoding:
+            if hearing is None:
+                return self.recognizer.recognize(samples)
+            return self.recognizer.recognize(samples, hearing)
+
+    def ahead(self, key: Hashable, samples: np.ndarray) -> None:
+        """Decode `samples` (heard while the coach is silent) in the background, for `take(key)`."""
+        with self._state:
+            if self._closed:
+                return
+            self._wanted, self._done = (key, samples), None
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="voicecoach-decode-ahead", daemon=True)
+                self._thread.start()
+            self._state.notify_all()
+
+    def take(self, key: Hashable) -> Transcript | None:
+        """The transcript decoded ahead under `key`, waiting while it is being made; None when it was not asked
+        for, was replaced, or failed."""
+        with self._state:
+            while True:
+                if self._done is not None and self._done[0] == key:
+                    heard, self._done = self._done[1], None
+                    self.used += heard is not None
+                    return heard
+                if self._running != key and (self._wanted is None or self._wanted[0] != key):
+                    return None
+                self._state.wait()
+
+    def drop(self) -> None:
+        """Forget a request not started yet (the speech went on)."""
+        with self._state:
+            self._wanted = None
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the thread, once the decode it is making (if any) is over."""
+        with self._state:
+            self._closed, self._wanted = True, None
+            self._state.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _serve(self) -> None:
+        while True:
+            with self._state:
+                while self._wanted is None and not self._closed:
+                    self._state.wait()
+                if self._closed:
+                    return
+                (key, samples), self._wanted = self._wanted, None
+                self._running = key
+            heard: Transcript | None = None
+            try:
+                heard = self.recognize(samples)
+            except Exception:  # the loop decodes it again itself, and meets the error there
+                log.exception("decoding ahead failed")
+            with self._state:
+                self._running = None
+                self.made += 1
+                if self._wanted is None:  # else a newer request makes this one useless
+                    self._done = (key, heard)
+                self._state.notify_all()
 
 
 @dataclass(frozen=True)
@@ -129,7 +216,7 @@ class Turn:
     at: float  # stream time (s) at which the utterance ended
     detected_at: float  # time.monotonic() when the endpointer handed the utterance over
     endpoint_ms: float  # trailing silence the endpointer waited for
-    recognition_ms: float
+    recognition_ms: float  # what the loop waited for the transcript (less than the decode when made ahead)
     reply_ms: float  # intent matching and the coach
     ignored: str = ""  # why nothing was done ("echo", "no wake phrase", "low confidence", "not a command")
     not_understood: str = ""  # for intent none: why the words were not taken as a command or question
@@ -162,6 +249,7 @@ class Session:
         self._said = RecentlySaid()  # what the coach said lately: its echo must not count as a command
         self._unconfirmed_danger = UnconfirmedDanger()
         self.recognizer = recognizer
+        self.decoder = DecodeAhead(recognizer)  # every decode goes through it: one at a time
         self.speaker = speaker
         self.settings = settings or SessionSettings()
         self.echo_filter = echo_filter
@@ -223,7 +311,7 @@ class Session:
         was_in_speech = self.endpointer.in_speech
         for utterance in self.endpointer.process(frame):
             continuing, self._continuing = self._continuing, None
-            self.handle(utterance, continuing=continuing)
+            self.handle(utterance, self._decoded_ahead(utterance), continuing=continuing)
             if self.ended:
                 return
         if self.endpointer.in_speech and not was_in_speech and self._early is not None:
@@ -231,6 +319,11 @@ class Session:
             self._early = None
             if (self._stream_time - at) * 1000 <= CONTINUATION_MS:
                 self._continuing = intent
+        if self.endpointer.in_speech and not self.endpointer.pausing:
+            self.decoder.drop()  # speech resumed: what was asked ahead for the pause is of no use
+        ahead = self.endpointer.pause_to_speculate()
+        if ahead is not None and self._may_judge_early(ahead):
+            self.decoder.ahead(self._key(ahead), ahead.samples)
         paused = self.endpointer.pause_to_judge()
         if paused is not None:
             self._judge_pause(paused)
@@ -242,19 +335,39 @@ class Session:
         """Transcribe a short utterance at a pause: a complete command ends it at once. Anything else waits for
         the full hangover and is transcribed again then: with the longer silence after the words Whisper hears
         them better ("summarize", heard at 150 ms as "so i'm gonna rise", a phrase the safety layer questioned)."""
-        if self.speaker.speaking or self._wake_words or self._played_during(utterance, time.monotonic()):
-            return  # our own voice may be in it, or a wake phrase to check: the full path judges it
+        if not self._may_judge_early(utterance):
+            return
         started = time.perf_counter()
-        heard = self.recognizer.recognize(utterance.samples)
+        heard = self.decoder.take(self._key(utterance))
+        if heard is None:
+            heard = self.decoder.recognize(utterance.samples)
         recognition_ms = (time.perf_counter() - started) * 1000
         intent = self._complete_command(heard)
         if intent is None:
+            if self.settings.endpoint.speculate_ms > 0:  # decode it as the hangover will hand it over, meanwhile
+                later = self.endpointer.padded(self.settings.endpoint.hangover_ms)
+                self.decoder.ahead(self._key(later), later.samples)
             return
         judged = _Judged(heard, recognition_ms, intent)
         continuing, self._continuing = self._continuing, None
         for finished in self.endpointer.cut():
             turn = self.handle(finished, judged, early=True, continuing=continuing)
             self._early = (turn.intent, self._stream_time)
+
+    def _may_judge_early(self, utterance: Utterance) -> bool:
+        """Not while our own voice may be in it, nor with a wake phrase to check: the full path judges those."""
+        return not (self.speaker.speaking or self._wake_words or self._played_during(utterance, time.monotonic()))
+
+    def _key(self, utterance: Utterance) -> tuple[float, int, int]:
+        """What identifies an utterance decoded ahead: where it starts, where its speech ends, how long it is."""
+        return utterance.start, self.endpointer.speech_end, len(utterance.samples)
+
+    def _decoded_ahead(self, utterance: Utterance) -> _Judged | None:
+        """The transcript of an utterance the hangover has just ended, when it was decoded ahead (with zeros for
+        the silence after its words: the silence heard instead held no speech, or the key would differ)."""
+        started = time.perf_counter()
+        heard = self.decoder.take(self._key(utterance))
+        return None if heard is None else _Judged(heard, (time.perf_counter() - started) * 1000, None)
 
     def _complete_command(self, heard: Transcript) -> Intent | None:
         """The command `heard` holds when it is surely complete (see NOT_EARLY), else None."""
@@ -275,6 +388,7 @@ class Session:
     def finish(self) -> None:
         """Let the last reply finish, then save."""
         self.wait_until_quiet()
+        self.decoder.close()
         self.coach.save()
 
     # -- one utterance --------------------------------------------------------------------------------
@@ -307,7 +421,8 @@ class Session:
                 return self._record(Transcript.empty(), Intent.none(), None, utterance, heard_at, endpoint_ms, 0.0, 0.0,
                                     "echo")
             samples = cleaned
-        if judged is not None and samples is not utterance.samples:  # the echo filter changed them
+        if judged is not None and (samples is not utterance.samples  # the echo filter changed them
+                                   or (speaking and judged.intent is None)):  # to be heard as over our voice
             judged = None
         settled = self.echo_settled is None or self.echo_settled()
         if judged is not None:
@@ -316,16 +431,16 @@ class Session:
             started = time.perf_counter()
             if speaking:  # only the barge-in commands count: the recognizer may listen harder for them
                 commands = BARGE_IN_INTENTS if settled else SETTLING_BARGE_IN_INTENTS
-                heard = self.recognizer.recognize(samples, Hearing(over_voice=True, commands=commands))
+                heard = self.decoder.recognize(samples, Hearing(over_voice=True, commands=commands))
             else:
-                heard = self.recognizer.recognize(samples)
+                heard = self.decoder.recognize(samples)
             recognition_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         heard, ignored = self._without_wake_phrase(heard)
         if ignored:
             return self._record(heard, Intent.none(heard.text), None, utterance, heard_at, endpoint_ms,
                                 recognition_ms, 0.0, ignored)
-        if judged is not None and not speaking:  # understood at the pause, in the same context
+        if judged is not None and judged.intent is not None and not speaking:  # understood at the pause, same context
             intent = judged.intent
         else:
             intent = understand(heard, self.coach.guide, dataclasses.replace(self.coach.context, speaking=speaking),

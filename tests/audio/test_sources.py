@@ -117,6 +117,39 @@ def test_microphone_hears_next_step_played_into_the_mic_sink(pulse, synth):
 
 
 @pytest.mark.audio
+def test_microphone_hands_a_sound_to_the_loop_promptly_and_says_when_it_was_captured(pulse, tmp_path):
+    from voicecoach.audio.microphone import MicrophoneSource
+
+    tone = np.zeros(SAMPLE_RATE, np.int16)
+    tone[SAMPLE_RATE // 5: SAMPLE_RATE // 5 + 1600] = (8000 * np.sin(np.arange(1600) * 2 * np.pi * 440 / SAMPLE_RATE))
+    wav = write_wav(tmp_path / "tone.wav", tone)
+    heard_by_mic = pulse.start_recording(tmp_path / "mic.wav", source="mic.monitor")  # what reached the microphone
+    source = MicrophoneSource()
+    player = threading.Timer(0.6, pulse.play, args=(wav,))
+    player.start()
+    found, deadline = None, time.monotonic() + 10
+    try:
+        for frame, captured_at in source.timed_frames():
+            loud = np.flatnonzero(np.abs(frame.astype(np.int32)) > 2000)
+            if len(loud):
+                found = (captured_at + loud[0] / SAMPLE_RATE, time.monotonic(), captured_at + len(frame) / SAMPLE_RATE)
+                break
+            if time.monotonic() > deadline:
+                break
+    finally:
+        source.close()
+        player.join()
+        heard_by_mic.stop()
+    assert found is not None, "the tone never reached the loop"
+    recorded = heard_by_mic.samples()
+    onset = heard_by_mic.began + np.flatnonzero(np.abs(recorded.astype(np.int32)) > 2000)[0] / SAMPLE_RATE
+    captured, arrived, frame_end = found
+    assert abs(captured - onset) < 0.05, (captured - onset)  # the capture clock agrees with the monitor's recording
+    # the frame holding it reached the loop soon after its last sample was captured (10 ms capture blocks)
+    assert arrived - max(frame_end, onset) < 0.06, (arrived - frame_end, arrived - onset)
+
+
+@pytest.mark.audio
 def test_private_pulse_daemon_gives_portaudio_input_devices(pulse):
     from voicecoach.audio.devices import list_devices
     names = [d.name for d in list_devices() if d.max_input_channels > 0]

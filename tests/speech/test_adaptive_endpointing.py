@@ -1,10 +1,16 @@
 """Adaptive endpointing with the real Whisper recognizer on synthetic speech: a complete command is acted on at
 its first short pause (150 ms of silence), not after the full hangover; a question with a pause in the
-middle waits for its end and is heard whole, transcribed again there."""
+middle waits for its end and is heard whole, transcribed again there.
+
+Decoding ahead: at the first 30 ms of a short utterance's pause the loop has it decoded in the background, and
+uses that transcript when the pause reaches the early decision (or the hangover) with no new speech; when speech
+resumes the decode is wasted, never used. The recognizer is never asked for two things at once."""
 
 from __future__ import annotations
 
 import io
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +21,7 @@ from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, split_frames
 from voicecoach.audio.wavfile import read_wav
 from voicecoach.coach.machine import Coach
 from voicecoach.guide.library import find_guide
-from voicecoach.session import Session, SessionSettings
+from voicecoach.session import DecodeAhead, Session, SessionSettings
 from voicecoach.speech import engine
 from voicecoach.understanding.vocabulary import recognizer_phrases
 from voicecoach.voice.recorders import TextSpeaker
@@ -76,9 +82,9 @@ def _last_voiced_ms(samples: np.ndarray) -> float:
     return (loud[-1] + 1) * FRAME_MS
 
 
-def _session(guide, recognizer, tmp_path, monkeypatch, early_ms: int) -> Session:
+def _session(guide, recognizer, tmp_path, monkeypatch, early_ms: int, **endpoint) -> Session:
     monkeypatch.setenv("VOICECOACH_STATE_DIR", str(tmp_path / "state"))
-    settings = SessionSettings(endpoint=EndpointSettings(early_ms=early_ms))
+    settings = SessionSettings(endpoint=EndpointSettings(early_ms=early_ms, **endpoint))
     session = Session(Coach(guide, fresh=True), recognizer, TextSpeaker(io.StringIO()), settings)
     session.start()
     return session
@@ -87,6 +93,7 @@ def _session(guide, recognizer, tmp_path, monkeypatch, early_ms: int) -> Session
 def _feed(session: Session, samples: np.ndarray) -> None:
     for frame in split_frames(samples):
         session.feed(frame)
+    session.decoder.close()  # the recognizer is shared with the next test: nothing may still be decoding
 
 
 def test_a_command_is_acted_on_at_its_first_short_pause(guide, whisper, synth, tmp_path, monkeypatch) -> None:
@@ -128,10 +135,11 @@ def test_a_question_with_a_pause_in_it_is_heard_whole(guide, whisper, synth, tmp
 def test_anything_but_a_complete_command_is_transcribed_again_at_its_end(guide, whisper, synth, tmp_path,
                                                                       monkeypatch) -> None:
     # A question is judged at its pause, not acted on, and heard again whole after the full hangover (Whisper
-    # hears the last words better with the longer silence after them).
+    # hears the last words better with the longer silence after them). Decoding ahead is off: how many decodes
+    # it makes depends on how fast its thread runs against the frames fed here (the tests below cover it).
     samples = _speech(synth, "why does listening matter so much")
     recognizer = CountingRecognizer(whisper)
-    session = _session(guide, recognizer, tmp_path, monkeypatch, early_ms=150)
+    session = _session(guide, recognizer, tmp_path, monkeypatch, early_ms=150, speculate_ms=0)
     _feed(session, samples)
     assert len(session.turns) == 1
     assert session.turns[0].endpoint_ms == EndpointSettings().hangover_ms
@@ -161,7 +169,8 @@ def test_the_endpointer_offers_each_pause_once_and_cuts_on_request(synth) -> Non
 
 def test_a_command_that_may_become_another_waits_for_the_rest(guide, whisper, synth, tmp_path, monkeypatch) -> None:
     session = _session(guide, CountingRecognizer(whisper), tmp_path, monkeypatch, early_ms=150)
-    _feed(session, _speech(synth, "go back", "to step three", voice="flite:slt", pause_ms=250))
+    # in real time: fed faster, a request ahead may be replaced before its thread starts it, and never be made
+    _feed_in_real_time(session, _speech(synth, "go back", "to step three", voice="flite:slt", pause_ms=250))
     acted = [(t.intent.name, dict(t.intent.slots)) for t in session.turns if not t.ignored]
     assert acted == [("goto_step", {"step": 3})], [(t.heard, t.intent.name, t.ignored) for t in session.turns]
 
@@ -174,3 +183,125 @@ def test_the_rest_of_a_command_acted_on_early_is_not_a_new_command(guide, whispe
     assert [t.intent.name for t in turns if not t.ignored] == ["repeat"], [(t.heard, t.ignored) for t in turns]
     assert turns[0].endpoint_ms == 150
     assert all(t.ignored == "the rest of a command acted on early" for t in turns[1:])
+
+
+# -- decoding ahead ------------------------------------------------------------------------------------------
+
+class TimedRecognizer(CountingRecognizer):
+    """The real Whisper recognizer, noting how long each decode took and how many ran at once."""
+
+    def __init__(self, recognizer) -> None:
+        super().__init__(recognizer)
+        self.durations_ms: list[float] = []
+        self.running = self.most_at_once = 0
+
+    def recognize(self, samples: np.ndarray, *hearing):
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        started = time.perf_counter()
+        try:
+            return super().recognize(samples)
+        finally:
+            self.durations_ms.append((time.perf_counter() - started) * 1000)
+            self.running -= 1
+
+
+def _feed_in_real_time(session, samples: np.ndarray) -> None:
+    """As a microphone would: one 30 ms frame every 30 ms."""
+    due = time.monotonic()
+    for frame in split_frames(samples):
+        due += FRAME_MS / 1000
+        time.sleep(max(0.0, due - time.monotonic()))
+        session.feed(frame)
+    session.decoder.close()
+
+
+def _speculating(guide, recognizer, tmp_path, monkeypatch, speculate_ms: int = 30):
+    return _session(guide, recognizer, tmp_path, monkeypatch, early_ms=150, speculate_ms=speculate_ms)
+
+
+def test_the_endpointer_offers_what_it_will_judge_at_the_first_frame_of_a_pause(synth) -> None:
+    samples = _speech(synth, "go back", "to step three", pause_ms=250)
+    endpointer = VadEndpointer(EndpointSettings(early_ms=150, speculate_ms=30))
+    ahead, judged = {}, {}
+    for frame in split_frames(samples):
+        endpointer.process(frame)
+        if (offered := endpointer.pause_to_speculate()) is not None:
+            ahead[endpointer.speech_end] = offered  # a gap between words may be offered too: never judged
+        if (paused := endpointer.pause_to_judge()) is not None:
+            judged[endpointer.speech_end] = paused
+    assert len(judged) == 2  # the pause between the parts, and the silence after them
+    for speech_end, paused in judged.items():
+        # offered at its first silent frame, as it was judged 120 ms later: the same audio but for the room's
+        # sound in the silence, which is digital zero here
+        offered = ahead[speech_end]
+        assert offered.start == paused.start and np.array_equal(offered.samples, paused.samples)
+
+
+def test_a_command_decoded_ahead_is_acted_on_at_the_pause_without_decoding_again(guide, whisper, synth,
+                                                                                 tmp_path, monkeypatch) -> None:
+    samples = _speech(synth, "next step")
+    recognizer = TimedRecognizer(whisper)
+    session = _speculating(guide, recognizer, tmp_path, monkeypatch)
+    _feed_in_real_time(session, samples)
+    acted = [t for t in session.turns if not t.ignored]
+    assert [t.intent.name for t in acted] == ["next"], [(t.heard, t.ignored) for t in session.turns]
+    assert acted[0].endpoint_ms == 150
+    assert session.decoder.used >= 1 and recognizer.decodes == session.decoder.made  # the loop decoded nothing itself
+    # decoded during the 120 ms between the first silent frame and the decision: the loop waited less than it took
+    # (by the whole 120 ms on a quiet machine; less when a decode of a gap between words was still running)
+    took = recognizer.durations_ms[-1]
+    assert acted[0].recognition_ms <= max(5.0, took - 20), (acted[0].recognition_ms, recognizer.durations_ms)
+
+
+def test_decoding_ahead_gives_the_same_turns_as_decoding_at_the_pause(guide, whisper, synth, tmp_path,
+                                                                      monkeypatch) -> None:
+    def turns(speculate_ms: int, *parts: str, pause_ms: int = 300):
+        session = _speculating(guide, CountingRecognizer(whisper), tmp_path, monkeypatch, speculate_ms)
+        _feed(session, _speech(synth, *parts, voice="flite:slt", pause_ms=pause_ms))
+        return [(t.heard, t.intent.name, t.endpoint_ms, t.ignored) for t in session.turns]
+
+    for parts in (("repeat that",), ("why does listening matter so much",), ("what does", "vulnerability mean")):
+        assert turns(30, *parts) == turns(0, *parts), parts
+
+
+def test_speech_resuming_leaves_the_decode_made_ahead_unused(guide, whisper, synth, tmp_path,
+                                                             monkeypatch) -> None:
+    recognizer = CountingRecognizer(whisper)
+    session = _speculating(guide, recognizer, tmp_path, monkeypatch)
+    # in real time: fed faster, a request ahead may be replaced before its thread starts it, and never be made
+    _feed_in_real_time(session, _speech(synth, "go back", "to step three", voice="flite:slt", pause_ms=250))
+    acted = [(t.intent.name, dict(t.intent.slots)) for t in session.turns if not t.ignored]
+    assert acted == [("goto_step", {"step": 3})], [(t.heard, t.intent.name, t.ignored) for t in session.turns]
+    assert session.decoder.made > session.decoder.used  # what was decoded of "go back" alone was wasted
+    assert recognizer.decodes == session.decoder.made  # and nothing was decoded twice
+
+
+def test_a_question_is_decoded_ahead_for_the_hangover(guide, whisper, synth, tmp_path, monkeypatch) -> None:
+    recognizer = TimedRecognizer(whisper)
+    session = _speculating(guide, recognizer, tmp_path, monkeypatch)
+    _feed_in_real_time(session, _speech(synth, "why does listening matter so much"))
+    assert len(session.turns) == 1
+    turn = session.turns[0]
+    assert turn.endpoint_ms == EndpointSettings().hangover_ms and "listening" in turn.heard.lower()
+    # judged at the pause, then decoded again as the hangover would hand it over: both ahead, both used
+    assert session.decoder.used == 2 and recognizer.decodes == session.decoder.made
+    took = recognizer.durations_ms[-1]
+    assert turn.recognition_ms <= max(5.0, took - 20), (turn.recognition_ms, recognizer.durations_ms)
+
+
+def test_the_recognizer_is_asked_one_thing_at_a_time(whisper, synth) -> None:
+    recognizer = TimedRecognizer(whisper)
+    decoder = DecodeAhead(recognizer)
+    first, second = _speech(synth, "next step"), _speech(synth, "go back")
+    decoder.ahead("first", first)
+    heard: list[str] = []
+    loop = threading.Thread(target=lambda: heard.append(decoder.recognize(second).text))
+    loop.start()  # the loop's own decode, while the one ahead runs
+    decoder.ahead("second", second)  # a newer request: the first one's result will not be kept
+    taken = decoder.take("second")
+    loop.join()
+    decoder.close()
+    assert recognizer.most_at_once == 1
+    assert taken is not None and "back" in taken.text.lower() and "back" in heard[0].lower()
+    assert decoder.take("first") is None and decoder.take("never asked") is None

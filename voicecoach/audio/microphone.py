@@ -29,6 +29,9 @@ START_TIMEOUT = 6.0  # seconds a new stream may take to deliver audio (PulseAudi
 STALL_TIMEOUT = 3.0  # seconds without audio from a running stream before the device counts as lost
 RESYNC_SECONDS = 0.02  # frames whose capture times disagree by more than this start a new run of frames
 CLOCK_RESTART_SECONDS = 0.5  # a block's measured capture time this far from the sample count restarts the count
+# PortAudio delivers capture in blocks of BLOCK_MS at its "low" latency: a 30 ms block, at the default "high"
+# latency, reached the loop about 10 ms later on average (through PulseAudio's ALSA plugin; bench/latency.py)
+BLOCK_MS = 10
 NO_MIC_HINT = "use `voicecoach chat` to type instead, or pick a device with --input-device NAME_OR_INDEX"
 
 
@@ -81,7 +84,8 @@ class MicrophoneSource:
         self.input_overflows = 0  # blocks the device lost because this process was not scheduled in time
         self.on_event = on_event
         self.retry_s = retry_s
-        self._queue: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / FRAME_MS)))
+        self._queue: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=max(4, int(max_queue_s * 1000 / BLOCK_MS)))
+        self.last_captured_at: float | None = None  # when the latest frame handed out was captured (its first sample)
         self._closed = False
         self._stream = self._open()
         log.info("microphone %r at %d Hz", self.device.name, self.rate)
@@ -98,8 +102,8 @@ class MicrophoneSource:
         stream = None
         try:
             stream = self._sd.RawInputStream(device=self.device.index, samplerate=self.rate, channels=1,
-                                             dtype="int16", blocksize=max(1, self.rate * FRAME_MS // 1000),
-                                             callback=self._callback)
+                                             dtype="int16", blocksize=max(1, self.rate * BLOCK_MS // 1000),
+                                             latency="low", callback=self._callback)
             stream.start()
         except Exception as error:  # PortAudioError, or ValueError for a bad device
             if stream is not None:
@@ -169,6 +173,7 @@ class MicrophoneSource:
             self._pending = np.concatenate([self._pending, self._convert(block)])
             while len(self._pending) >= FRAME_SAMPLES:
                 frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
+                self.last_captured_at = self._pending_at
                 yield frame, self._pending_at
                 self._pending_at += FRAME_SAMPLES / SAMPLE_RATE
 
