@@ -12,6 +12,7 @@ audio and the parse time on fixed sets, so that a saving that slows replies show
 
     .venv/bin/python bench/memory.py [--minutes 10] [--configs baseline,applied,...] [--repeat 1]
     .venv/bin/python bench/memory.py --whisper     # also the Whisper child, with and without voicecoach.memory's settings
+    .venv/bin/python bench/memory.py --whisper-only  # only the Whisper child
 """
 
 from __future__ import annotations
@@ -354,14 +355,14 @@ def whisper_child(env_arenas: str | None, clips: int) -> dict:
     recognizer = open_recognizer(find_guide(None), LiveOptions(engine="whisper"), own_process=True)
     audio = _speech_clips()
     times = []
-    pid = None
+    pid = _child_pid(recognizer)  # the child has loaded the model when RecognizerProcess is built
+    samples = [sample("model loaded", pid)] if pid else []
     for number in range(clips):
         started = time.perf_counter()
         recognizer.recognize(audio[number % len(audio)])
         times.append((time.perf_counter() - started) * 1000)
-        if pid is None:  # the child starts with the first request
-            pid = _child_pid(recognizer)
-            samples = [sample("loaded, 1 utterance", pid)] if pid else []
+        if pid and number == 0:
+            samples.append(sample("1 utterance", pid))
         if pid and (number + 1) % max(1, clips // 4) == 0:
             samples.append(sample(f"{number + 1} utterances", pid))
     recognizer.close()
@@ -481,6 +482,7 @@ def main() -> int:
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated, the first is the reference")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration, interleaved")
     parser.add_argument("--whisper", action="store_true", help="also the Whisper child process")
+    parser.add_argument("--whisper-only", action="store_true", help="only the Whisper child process")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--whisper-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -490,14 +492,15 @@ def main() -> int:
     if args.whisper_child is not None:
         print(json.dumps(whisper_child(args.whisper_child or None, clips=40)))
         return 0
-    names = [n.strip() for n in args.configs.split(",") if n.strip()]
-    results: dict[str, list[dict]] = {n: [] for n in names}
-    for repeat in range(args.repeat):
-        for name in (names if repeat % 2 == 0 else names[::-1]):
-            print(f"running {name} ({args.minutes:g} min of speech)…", file=sys.stderr, flush=True)
-            results[name].append(_run(["--child", name, "--minutes", str(args.minutes)]))
-    print_tables(results)
-    if args.whisper:
+    if not args.whisper_only:
+        names = [n.strip() for n in args.configs.split(",") if n.strip()]
+        results: dict[str, list[dict]] = {n: [] for n in names}
+        for repeat in range(args.repeat):
+            for name in (names if repeat % 2 == 0 else names[::-1]):
+                print(f"running {name} ({args.minutes:g} min of speech)…", file=sys.stderr, flush=True)
+                results[name].append(_run(["--child", name, "--minutes", str(args.minutes)]))
+        print_tables(results)
+    if args.whisper or args.whisper_only:
         print("\n### Whisper child (MiB: RSS / PSS), 40 utterances\n")
         print("| stage | glibc default | voicecoach.memory settings (environment) |")
         print("|---|---|---|")

@@ -17,7 +17,7 @@ from voicecoach.speech.pipeline import recognize_file
 from voicecoach.speech.whisper_engine import MODEL_NAME, WhisperRecognizer, collapse_repeats
 from voicecoach.understanding.catalog import command_phrases
 
-pytest.importorskip("faster_whisper")
+pytest.importorskip("ctranslate2")
 SPEECH_COMMANDS = Path("/work/shared/peer-data/speech-commands")
 KITCHEN = Path("/work/shared/peer-data/picovoice-speech-to-intent/kitchen-noise.wav")
 MODEL = engine.whisper_model_folder()
@@ -126,6 +126,21 @@ def test_the_live_loops_child_process_runs_whisper(guide):
     with RecognizerProcess(command_phrases(guide), engine="whisper", notice=notices.append) as recognizer:
         assert recognizer.name == "whisper" and notices and "whisper" in notices[0]
         assert recognizer.recognize(np.zeros(16000, np.int16)).text == ""
+
+
+@needs_model
+def test_the_recognizer_process_never_imports_faster_whisper_or_pyav():
+    """The engine drives CTranslate2 itself: faster-whisper (and PyAV, which it imports) cost the recognizer
+    process about 28 MB (bench/memory.py --whisper-only) for nothing it used."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np\n"
+            "from voicecoach.speech.engine import build_recognizer\n"
+            "build_recognizer(['stop'], 'whisper').recognize(np.zeros(16000, np.int16))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faster_whisper', 'av')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_whisper_asked_for_without_its_model_is_explained(tmp_path):

@@ -64,7 +64,7 @@ def whisper_model_folder(model: str | Path | None = None) -> Path | None:
 
 def _whisper_package_problem() -> str | None:
     import importlib.util
-    missing = [name for name in ("faster_whisper", "ctranslate2") if importlib.util.find_spec(name) is None]
+    missing = [name for name in ("ctranslate2", "tokenizers") if importlib.util.find_spec(name) is None]
     return f"Python package {', '.join(missing)} not installed" if missing else None
 
 
@@ -90,7 +90,7 @@ def choose_engine(engine: str = "auto", model: str | Path | None = None) -> Engi
     if engine == "whisper":
         problem = _whisper_package_problem()
         if problem:
-            raise ModelError(f"the Whisper engine needs faster-whisper: {problem}", "run scripts/setup")
+            raise ModelError(f"the Whisper engine needs CTranslate2 and tokenizers: {problem}", "run scripts/setup")
         folder = whisper_model_folder(model)
         if folder is None:
             raise ModelError("no verified Whisper model is installed", WHISPER_HINT)

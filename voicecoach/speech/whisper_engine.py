@@ -1,4 +1,4 @@
-"""Whisper recognizer (faster-whisper / CTranslate2, int8 on CPU) that knows the guide's commands.
+"""Whisper recognizer (CTranslate2, int8 on CPU) that knows the guide's commands.
 
 One utterance is encoded once over a short mel window; the decoder, primed with the commands as its
 previous text, gives n-best hypotheses with log-probabilities. Non-speech is refused before any word
@@ -8,6 +8,8 @@ that phrase only when the same encoder output, forced through the phrase, scores
 audio has to support the correction. Free speech comes through as text for the intent matcher.
 Over the coach's own voice (barge-in) only a few commands count: their short phrasings are all forced
 through the decoder and one is taken when it scores near the free hypothesis and clearly above the rest.
+The model runs on CTranslate2 directly, with our own features and tokens (whisper_features, whisper_tokens):
+faster-whisper, which imports PyAV, cost the recognizer process 28 MB more for nothing used here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import numpy as np
 
 from voicecoach.errors import ModelError
 from voicecoach.speech.recognizer import QUIET, Alternative, Hearing, Transcript
+from voicecoach.speech.whisper_features import HOP_LENGTH, log_mel
+from voicecoach.speech.whisper_tokens import WhisperTokens
 from voicecoach.understanding.catalog import load_catalog
 from voicecoach.understanding.safety import find_concern
 from voicecoach.understanding.text import normalize
@@ -133,7 +137,7 @@ class Hypothesis:
 
 
 def check_model_folder(folder: Path) -> Path:
-    """The folder, if it has the files faster-whisper needs; ModelError otherwise (no hash check here:
+    """The folder, if it has the files of a CTranslate2 Whisper model; ModelError otherwise (no hash check here:
     verifying files against their official sha256 is voicecoach.assets' job, before this is called)."""
     missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
     if missing:
@@ -180,7 +184,7 @@ def prompt_text(phrases: Sequence[str], budget_words: int) -> str:
 
 
 class WhisperRecognizer:
-    """A Recognizer backed by a verified faster-whisper model folder."""
+    """A Recognizer backed by a verified faster-whisper (CTranslate2) model folder."""
 
     name = ENGINE
 
@@ -188,22 +192,17 @@ class WhisperRecognizer:
         folder = check_model_folder(Path(model_dir))
         try:
             import ctranslate2
-            from faster_whisper import WhisperModel
-            from faster_whisper.tokenizer import Tokenizer
         except ImportError as error:
-            raise ModelError(f"faster-whisper is not installed: {error}", "run scripts/setup") from None
+            raise ModelError(f"CTranslate2 is not installed: {error}", "run scripts/setup") from None
         self.settings = settings or WhisperSettings()
         try:
-            model = WhisperModel(str(folder), device="cpu", compute_type="int8",
-                                 cpu_threads=self.settings.cpu_threads, num_workers=1, local_files_only=True)
+            self._model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8",
+                                                     intra_threads=self.settings.cpu_threads, inter_threads=1)
+            self._tokenizer = WhisperTokens(folder / "tokenizer.json", self._model.is_multilingual)
         except (RuntimeError, ValueError, OSError) as error:
             raise ModelError(f"{folder}: CTranslate2 could not load this Whisper model ({error})",
                              "the files may be damaged: run scripts/setup to install the model again") from None
         self._ct2 = ctranslate2
-        self._model = model.model  # the ctranslate2.models.Whisper
-        self._features = model.feature_extractor
-        self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
-                                    language="en")
         self.phrases = tuple(dict.fromkeys(normalize(p) for p in phrases if normalize(p)))
         self._phrase_set = frozenset(self.phrases)
         self._barge_in_cache: dict[tuple, dict[str, str]] = {}
@@ -274,8 +273,8 @@ class WhisperRecognizer:
         window = int(self.window_s(len(samples) / SAMPLE_RATE) * SAMPLE_RATE)
         audio = samples[:window].astype(np.float32) / 32768.0
         audio = np.pad(audio, (0, window - len(audio)))
-        mel = self._features(audio, padding=0)[:, : window // self._features.hop_length]
-        frames = max(1, min(len(samples), window) // self._features.hop_length)
+        mel = log_mel(audio)
+        frames = max(1, min(len(samples), window) // HOP_LENGTH)
         output = self._model.encode(self._ct2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=True)
         return Encoded(output, frames)
 
@@ -288,7 +287,7 @@ class WhisperRecognizer:
                                       return_scores=True, return_no_speech_prob=True, suppress_blank=True)[0]
         hypotheses = []
         for ids, score in zip(result.sequences_ids, result.scores):
-            text = self._tokenizer.decode([i for i in ids if i < self._tokenizer.eot]).strip()
+            text = self._tokenizer.decode(ids).strip()
             # CTranslate2's score is the summed log-probability divided by the length (penalty 1)
             hypotheses.append(Hypothesis(text, collapse_repeats(normalize(text)), score * len(ids) / (len(ids) + 1),
                                          len(ids) + 1))
