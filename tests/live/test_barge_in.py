@@ -103,7 +103,7 @@ def coach_over_loudspeaker():
     """The coach's voice (8 s of the guide), the live capture path's canceller, and the live loop's steps for
     an utterance heard while speaking (bench/barge_in.py's Loop), with the recognizer in its child process."""
     pytest.importorskip("pywebrtc_audio")
-    pytest.importorskip("faster_whisper")
+    pytest.importorskip("ctranslate2")
     if not PEOPLE.is_dir():
         pytest.skip(f"no recordings of real people in {PEOPLE}")
     from bench.barge_in import Loop, coach_voice

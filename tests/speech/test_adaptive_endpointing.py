@@ -21,12 +21,13 @@ from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, split_frames
 from voicecoach.audio.wavfile import read_wav
 from voicecoach.coach.machine import Coach
 from voicecoach.guide.library import find_guide
-from voicecoach.session import DecodeAhead, Session, SessionSettings
+from voicecoach.session import Session, SessionSettings
+from voicecoach.speech.decode_ahead import DecodeAhead
 from voicecoach.speech import engine
 from voicecoach.understanding.vocabulary import recognizer_phrases
 from voicecoach.voice.recorders import TextSpeaker
 
-pytest.importorskip("faster_whisper")
+pytest.importorskip("ctranslate2")
 MODEL = engine.whisper_model_folder()
 pytestmark = pytest.mark.skipif(MODEL is None, reason="Whisper tiny.en not installed (scripts/setup)")
 SILENCE_AFTER_S = 1.0
