@@ -39,7 +39,6 @@ def test_statements_do_not_ask(text: str) -> None:
 @needs_encoder
 @pytest.mark.parametrize("text, steps", [
     ("um so what's the best way to make peace after a big row", {4}),
-    ("i tiptoe around him all the time so we don't fight", {4}),
     ("my partner never says sorry and i always end up being the one who apologises", {3, 5}),
     ("i always give way and my partner never does", {6}),
 ])
@@ -47,6 +46,20 @@ def test_concerns_in_other_words_are_answered_from_their_step(guide, text: str, 
     assert match_intent(text, guide, DialogueContext(step=4)).name == "question"
     answer = answer_question(guide, text, DialogueContext(step=4))
     assert answer.found and answer.step in steps
+
+
+@needs_encoder
+def test_walking_on_eggshells_is_answered_or_asked_about_never_sent_straight_to_safety(guide) -> None:
+    # Keeping the peace out of fear sits at the meaning layer's ask threshold (p 0.40, where it asks from since
+    # the twelfth batch): the step on conflict answers it, or the coach first asks whether the listener is safe.
+    text = "i tiptoe around him all the time so we don't fight"
+    intent = match_intent(text, guide, DialogueContext(step=4))
+    if intent.name == "safety":
+        assert intent.asks_first, intent
+    else:
+        assert intent.name == "question"
+        answer = answer_question(guide, text, DialogueContext(step=4))
+        assert answer.found and answer.step == 4
 
 
 @pytest.mark.parametrize("text", ["what time is it", "can you hear me now", "what's the score"])
