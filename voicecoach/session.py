@@ -26,7 +26,7 @@ from voicecoach.audio.frames import FRAME_MS, SAMPLE_RATE, Utterance
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.replies import Action, Reply
 from voicecoach.own_words import RecentlySaid
-from voicecoach.speech.decode_ahead import DecodeAhead
+from voicecoach.speech.decode_ahead import DecodeAhead, decodes_ahead
 from voicecoach.speech.pipeline import DEFAULT_MIN_CONFIDENCE, understand, why_not_understood
 from voicecoach.speech.recognizer import Hearing, Recognizer, Transcript
 from voicecoach.understanding.completeness import may_become_another
@@ -167,6 +167,9 @@ class Session:
         self.decoder = DecodeAhead(recognizer)  # every decode goes through it: one at a time
         self.speaker = speaker
         self.settings = settings or SessionSettings()
+        if not decodes_ahead(recognizer):
+            self.settings = dataclasses.replace(
+                self.settings, endpoint=dataclasses.replace(self.settings.endpoint, speculate_ms=0))
         self.echo_filter = echo_filter
         self.playback = playback
         self.on_turn = on_turn
@@ -328,7 +331,11 @@ class Session:
         # The utterance ends after the hangover (or the early pause): that trailing silence is the endpointing delay.
         waited_ms = self.settings.endpoint.early_ms if early else self.settings.endpoint.hangover_ms
         endpoint_ms = math.ceil(waited_ms / FRAME_MS) * FRAME_MS
-        speaking = self.speaker.speaking or self._played_during(utterance, heard_at)
+        # Heard over our voice: only barge-in commands count. Said into a pause of a reply under way (nothing of ours
+        # sounded during it, so no echo can be in it): heard as if the coach were silent, and acted on by
+        # interrupting the rest of the reply; what means nothing there lets the reply go on.
+        mid_reply = self.speaker.speaking
+        speaking = self._over_our_voice(utterance, heard_at, mid_reply)
         samples = utterance.samples
         if self.echo_filter is not None:  # also just after speaking: our voice may still be arriving
             cleaned = self.echo_filter.clean(utterance, heard_at)
@@ -365,7 +372,7 @@ class Session:
             return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
                                 (time.perf_counter() - started) * 1000, "the rest of a command acted on early")
         if intent.name == "none":
-            if speaking:  # a stray sound while the coach talks: let it talk on
+            if speaking or mid_reply:  # a stray sound while the coach talks: let it talk on
                 return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
                                     (time.perf_counter() - started) * 1000, "not understood while speaking")
         refused = ignored_while_speaking(intent.name, settled) if speaking else ""
@@ -378,13 +385,20 @@ class Session:
         if refused:
             return self._record(heard, intent, None, utterance, heard_at, endpoint_ms, recognition_ms,
                                 (time.perf_counter() - started) * 1000, refused)
-        if speaking:
+        if speaking or mid_reply:
             self._interrupt()
         reply = self.coach.handle(intent)
         reply_ms = (time.perf_counter() - started) * 1000
         turn = self._record(heard, intent, reply, utterance, heard_at, endpoint_ms, recognition_ms, reply_ms, "")
         self._say(reply)
         return turn
+
+    def _over_our_voice(self, utterance: Utterance, heard_at: float, mid_reply: bool) -> bool:
+        """Whether our voice may be in the utterance: it sounded during it, or a reply is under way and what was
+        played is not known (no playback history: a speaker without one, or files)."""
+        if self.playback is None:
+            return mid_reply
+        return self._played_during(utterance, heard_at)
 
     def _played_during(self, utterance: Utterance, heard_at: float) -> bool:
         """Whether our own voice was sounding while this utterance was captured."""
