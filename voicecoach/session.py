@@ -274,7 +274,7 @@ class Session:
 
     def _may_judge_early(self, utterance: Utterance) -> bool:
         """Not while our own voice may be in it, nor with a wake phrase to check: the full path judges those."""
-        return not (self.speaker.speaking or self._wake_words or self._played_during(utterance, time.monotonic()))
+        return not (self._wake_words or self._over_our_voice(utterance, time.monotonic(), self.speaker.speaking))
 
     def _key(self, utterance: Utterance) -> tuple[float, int, int]:
         """What identifies an utterance decoded ahead: where it starts, where its speech ends, how long it is."""
