@@ -398,11 +398,7 @@ class Session:
         played is not known (no playback history: a speaker without one, or files)."""
         if self.playback is None:
             return mid_reply
-        return self._played_during(utterance, heard_at)
-
-    def _played_during(self, utterance: Utterance, heard_at: float) -> bool:
-        """Whether our own voice was sounding while this utterance was captured."""
-        last = self.playback.last_sound_at() if self.playback is not None else None
+        last = self.playback.last_sound_at()
         return last is not None and last > heard_at - utterance.duration - ECHO_TAIL_S
 
     def _without_wake_phrase(self, heard: Transcript) -> tuple[Transcript, str]:
