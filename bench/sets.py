@@ -13,23 +13,27 @@ DATA = Path(__file__).resolve().parent / "data"
 
 COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
                 "commands-seventh", "commands-eighth", "commands-ninth",
-               "commands-tenth", "commands-eleventh", "commands-twelfth")
+               "commands-tenth", "commands-eleventh", "commands-twelfth", "commands-thirteenth")
 IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
                "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth", "commands-ignore-ninth",
-               "commands-ignore-tenth", "commands-ignore-eleventh", "commands-ignore-twelfth")
+               "commands-ignore-tenth", "commands-ignore-eleventh", "commands-ignore-twelfth",
+               "commands-ignore-thirteenth")
 QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
-                 "questions-eighth", "questions-ninth", "questions-eleventh", "questions-twelfth")
+                 "questions-eighth", "questions-ninth", "questions-eleventh", "questions-twelfth",
+                 "questions-thirteenth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
                   "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth",
                   "questions-uncovered-ninth", "questions-uncovered-eleventh",
-                  "questions-uncovered-twelfth")
+                  "questions-uncovered-twelfth", "questions-uncovered-thirteenth")
 CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
                "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth", "safety-crisis-ninth",
-               "safety-crisis-tenth", "safety-crisis-eleventh", "safety-crisis-twelfth")
+               "safety-crisis-tenth", "safety-crisis-eleventh", "safety-crisis-twelfth",
+               "safety-crisis-thirteenth")
 NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
                   "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh",
                   "safety-near-misses-eighth", "safety-near-misses-ninth", "safety-near-misses-tenth",
-                  "safety-near-misses-eleventh", "safety-near-misses-twelfth")
+                  "safety-near-misses-eleventh", "safety-near-misses-twelfth",
+                  "safety-near-misses-thirteenth")
 
 
 def cases(name: str) -> list[dict]:
