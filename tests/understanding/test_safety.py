@@ -145,3 +145,22 @@ def test_a_pattern_match_the_meaning_layer_disputes_is_asked_not_dropped(guide) 
     assert intent.name == "safety" and intent.asks_first
     certain = match_intent("he hit me again last night", guide, DialogueContext(step=4))
     assert certain.name == "safety" and not certain.asks_first
+
+
+def test_notes_in_the_pattern_lists_never_become_patterns() -> None:
+    """safety.yaml writes notes inside its lists as "- # note", which YAML reads as None: as a pattern that was
+    the word "none", and every utterance that said it reached safety."""
+    assert find_concern("none of your business") is None
+    assert find_concern("there are none left in the shop") is None
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("i put an airtag on her keys because she asked me to", False),  # consent cancels stalking
+    ("he took my phone at dinner because we agreed no phones at the table", False),  # and coercive control
+    ("he put an airtag on my car and follows me", True),
+    ("we agreed he would keep my passport and he says he will hurt me if i ask for it", True),  # not violence
+    ("i wanna die of embarrassment", False),  # a fixed idiom cancels even an `always` pattern
+    ("i want to die", True),
+])
+def test_consent_and_fixed_idioms(text: str, wanted: bool) -> None:
+    assert (find_concern(text) is not None) is wanted

@@ -47,16 +47,18 @@ class _Rule:
     parts: tuple[re.Pattern[str], ...]
     always: bool
 
-    def find(self, line: str, idiom_spans: list[tuple[int, int]]) -> str | None:
-        """The words that matched, unless an idiom cancels them (any idiom at all, for a several-part rule)."""
+    def find(self, line: str, idiom_spans: list[tuple[int, int]], fixed_spans: list[tuple[int, int]]) -> str | None:
+        """The words that matched, unless an idiom cancels them (any idiom at all, for a several-part rule; only a
+        fixed idiom, for a rule under `always`)."""
+        cancelling = fixed_spans if self.always else idiom_spans
         if len(self.parts) > 1:
             found = [part.search(line) for part in self.parts]
-            if all(found) and (self.always or not idiom_spans):
+            if all(found) and not cancelling:
                 return " / ".join(m.group(0).strip() for m in found if m)
             return None
         for match in self.parts[0].finditer(line):
             start, end = match.span()
-            if self.always or not any(s < end and start < e for s, e in idiom_spans):
+            if not any(s < end and start < e for s, e in cancelling):
                 return match.group(0).strip()
         return None
 
@@ -67,9 +69,12 @@ class _Rules:
     irregular: dict[str, str]
     crisis: tuple[_Rule, ...]
     idioms: tuple[re.Pattern[str], ...]
+    fixed_idioms: tuple[re.Pattern[str], ...]  # cancel `always` matches too
     fiction: tuple[re.Pattern[str], ...]
     play: tuple[re.Pattern[str], ...]
     first_person: re.Pattern[str]
+    consent: tuple[re.Pattern[str], ...]  # the speaker chose or agreed to the arrangement
+    consent_categories: frozenset[str]  # the categories whose matches consent cancels
     resolved: tuple[re.Pattern[str], ...]
     recurring: tuple[re.Pattern[str], ...]
 
@@ -129,18 +134,22 @@ def find_concern(text: str) -> SafetyConcern | None:
     line = " " + " ".join(stems_of(text)) + " "
     if not line.strip():
         return None
-    idiom_spans = [m.span() for idiom in rules.idioms for m in idiom.finditer(line)]
+    fixed_spans = [m.span() for idiom in rules.fixed_idioms for m in idiom.finditer(line)]
+    idiom_spans = [m.span() for idiom in rules.idioms for m in idiom.finditer(line)] + fixed_spans
     in_fiction = any(pattern.search(line) for pattern in rules.fiction)
     in_play = any(pattern.search(line) for pattern in rules.play)
+    by_consent = any(pattern.search(line) for pattern in rules.consent)
     in_the_past = (any(pattern.search(line) for pattern in rules.resolved)
                    and not any(pattern.search(line) for pattern in rules.recurring))
     for rule in rules.crisis:
-        words = rule.find(line, idiom_spans)
+        words = rule.find(line, idiom_spans, fixed_spans)
         if words is None:
             continue
         if in_fiction and not rule.always and not rules.first_person.search(f" {words} "):
             continue
         if (in_play or in_the_past) and not rule.always:
+            continue
+        if by_consent and rule.category in rules.consent_categories and not rule.always:
             continue
         return SafetyConcern(rule.category, words, rule.always)
     return None
@@ -150,7 +159,7 @@ def hearing_phrases() -> list[str]:
     """Plain statements of danger a grammar-bound recognizer must be able to hear (safety.yaml `hear`)."""
     data = _data()
     phrases: list[str] = []
-    for phrase in (str(p) for p in data["hear"]):
+    for phrase in _listed(data["hear"]):
         fills = data["hear_who"] if "{who}" in phrase else [""]
         phrases += [phrase.replace("{who}", str(who)) for who in fills]
     return list(dict.fromkeys(phrases))
@@ -169,23 +178,31 @@ def _rules() -> _Rules:
     compiler = _Compiler(irregular)
     for name, pattern in data["groups"].items():
         compiler.groups[name] = compiler.regex(str(pattern))
-    always = {str(p) for p in data["always"]}
-    orphans = always - {str(p) for patterns in data["crisis"].values() for p in patterns}
+
+    def compiled(*keys: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile("(?<= )" + compiler.regex(p)) for key in keys for p in _listed(data.get(key)))
+
+    always = set(_listed(data["always"]))
+    orphans = always - {p for patterns in data["crisis"].values() for p in _listed(patterns)}
     if orphans:
         raise SafetyPatternError(f"`always` lists patterns no crisis category has: {sorted(orphans)}")
     crisis = tuple(
-        _Rule(category, str(p), tuple(re.compile("(?<= )" + compiler.regex(part)) for part in str(p).split(AND)),
-              str(p) in always)
-        for category, patterns in data["crisis"].items() for p in patterns
+        _Rule(category, p, tuple(re.compile("(?<= )" + compiler.regex(part)) for part in p.split(AND)), p in always)
+        for category, patterns in data["crisis"].items() for p in _listed(patterns)
     )
     crisis = tuple(sorted(crisis, key=lambda r: not r.always))
-    idioms = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["idioms"])
-    fiction = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in [*data["fiction"], *data.get("work", [])])
-    play = tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data["play"])
-    first_person = re.compile("(?<= )" + compiler.regex(str(data["first_person"])))
-    resolved, recurring = (tuple(re.compile("(?<= )" + compiler.regex(str(p))) for p in data[key])
-                           for key in ("resolved", "recurring"))
-    return _Rules(contractions, irregular, crisis, idioms, fiction, play, first_person, resolved, recurring)
+    consent = data["consent"]
+    return _Rules(
+        contractions, irregular, crisis, compiled("idioms"), compiled("fixed_idioms"), compiled("fiction", "work"),
+        compiled("play"), re.compile("(?<= )" + compiler.regex(str(data["first_person"]))),
+        tuple(re.compile("(?<= )" + compiler.regex(p)) for p in _listed(consent["patterns"])),
+        frozenset(_listed(consent["categories"])), compiled("resolved"), compiled("recurring"))
+
+
+def _listed(values: list | None) -> list[str]:
+    """A list of patterns from safety.yaml without its notes: an item written "- # note" reads as None, and
+    must never become a pattern (as the word "none" it once matched every utterance that said it)."""
+    return [str(v) for v in values or [] if v is not None]
 
 
 class _Compiler:
