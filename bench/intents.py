@@ -17,8 +17,8 @@ sys.path.insert(0, str(REPO))
 
 
 from bench import sets  # noqa: E402
-from bench.sets import (COMMAND_SETS, CRISIS_SETS, IGNORE_SETS, NEAR_MISS_SETS, QUESTION_SETS,  # noqa: E402
-                        UNCOVERED_SETS)
+from bench.sets import (COMMAND_SETS, CRISIS_PAIR_SETS, CRISIS_SETS, IGNORE_SETS, NEAR_MISS_PAIR_SETS,  # noqa: E402
+                        NEAR_MISS_SETS, QUESTION_SETS, UNCOVERED_SETS)
 from voicecoach.understanding.labelled_cases import judge, load_cases  # noqa: E402
 from voicecoach.understanding.answers import answer_question  # noqa: E402
 from voicecoach.guide.loader import load_guide  # noqa: E402
@@ -70,8 +70,9 @@ def held_out_tables(guide) -> None:
             cases = [c for c in uncovered if c["split"] == half]
             rows.append((f"{name}: honestly declined", half,
                          sum(_answered_step(c["text"], guide, context) is None for c in cases), len(cases)))
-    for name, label in ([(name, f"{name}: reach the safety path") for name in CRISIS_SETS]
-                        + [(name, f"{name}: reach the safety path (lower is better)") for name in NEAR_MISS_SETS]):
+    for name, label in ([(name, f"{name}: reach the safety path") for name in (*CRISIS_SETS, *CRISIS_PAIR_SETS)]
+                        + [(name, f"{name}: reach the safety path (lower is better)")
+                           for name in (*NEAR_MISS_SETS, *NEAR_MISS_PAIR_SETS)]):
         cases = sets.cases(name)
         for half in HALVES:
             intents = [match_intent(c["text"], guide, context) for c in cases if c["split"] == half]
@@ -82,7 +83,7 @@ def held_out_tables(guide) -> None:
     for name, half, count, total in rows:
         print(f"| {name} | {half} | {count} | {total} | {100 * count / total:.1f}% |")
     # Misses are listed from the tuning halves only: the test halves are for reporting, never for reading.
-    crisis = [c for name in CRISIS_SETS for c in sets.cases(name)]
+    crisis = [c for name in (*CRISIS_SETS, *CRISIS_PAIR_SETS) for c in sets.cases(name)]
     missed = [c for c in crisis if c["split"] == "tune" and match_intent(c["text"], guide, context).name != "safety"]
     print("\n| crisis statements missed (tuning halves) | kind |\n|---|---|")
     for case in missed:

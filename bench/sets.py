@@ -35,6 +35,11 @@ NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near
                   "safety-near-misses-eleventh", "safety-near-misses-twelfth",
                   "safety-near-misses-thirteenth")
 
+# Mirror pairs (each crisis statement has a near-miss twin with the same `pair` id): judged like the sets above,
+# the patterns may be tuned on their tuning halves, but the meaning layers never learn from them (training the
+# safety layer on them made it worse when each writer's batch was left out in turn).
+CRISIS_PAIR_SETS = ("safety-crisis-pairs",)
+NEAR_MISS_PAIR_SETS = ("safety-near-misses-pairs",)
 
 def cases(name: str) -> list[dict]:
     """The cases of the set `name` (its file in bench/data without ".yaml")."""
