@@ -344,6 +344,13 @@ def test_possible_danger_is_checked_before_the_guide_stops(new_coach: NewCoach, 
     assert turn(coach, "next").text.startswith("Step 2 of 3")
 
     coach = started(new_coach)
+    coach.handle(Intent("safety", {"concern": "meaning", "check": "ask"}, 0.6,
+                        "the shade is killing my herbs, can herbs grow in shade"))
+    answered = turn(coach, "no")  # safe: what prompted the check still gets its answer from the guide
+    assert answered.text.startswith("Thank you for telling me.") and "shade" in answered.text.split("Now, to")[1]
+    assert not coach.context.paused
+
+    coach = started(new_coach)
     likely = coach.handle(Intent("safety", {"concern": "meaning"}, 0.95))
     assert likely.text.startswith(guide.safety.message)  # likely danger: no question first
 

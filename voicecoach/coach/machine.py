@@ -304,17 +304,22 @@ class Coach:
         return None
 
     def _answer_safety_check(self, intent: Intent) -> Reply | None:
-        """The answer to "are you in danger right now?"; None lets another command through."""
-        name = intent.name
+        """The answer to "are you in danger right now?"; None lets another command through. Safe: what prompted
+        the question is answered from the guide when the guide answers it (a question, or hurt the guide speaks to)."""
+        s, name = self._state, intent.name
         if name in ("yes", "safety", "help"):
-            self._update(pending=Pending.NONE)
+            self._update(pending=Pending.NONE, checked_words="")
             return self._safety_resources()
         if name in ("no", "cancel"):
-            self._update(pending=Pending.NONE)
+            answer = answer_question(self.guide, s.checked_words, self.context) if s.checked_words else None
+            self._update(pending=Pending.NONE, checked_words="")
+            if answer is not None and answer.found:  # what they said still deserves its answer
+                return self._say([*self._book.said("safety_check_then_answer"), *self._split(answer.text)],
+                                 resumable=True)
             return self._say(self._book.said("safety_check_declined"))
         if name in ("none", "repeat"):
             return self._say(self._question_text(), remember=False)
-        self._update(pending=Pending.NONE)
+        self._update(pending=Pending.NONE, checked_words="")
         return None
 
     def _accept_resume(self) -> Reply:
@@ -481,7 +486,7 @@ class Coach:
 
     def _safety(self, intent: Intent) -> Reply:
         if intent.asks_first:  # possible danger, not sure: ask before stopping the guide
-            self._update(pending=Pending.SAFETY_CHECK)
+            self._update(pending=Pending.SAFETY_CHECK, checked_words=intent.text)
             return self._say(self._question_text())
         return self._safety_resources()
 

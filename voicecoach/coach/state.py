@@ -72,3 +72,4 @@ class CoachState:
     resumable: bool = False  # an interrupted last_reply keeps its unspoken rest for "resume"
     reading: Reading | None = None  # set when the last reply read body sentences
     leftover: tuple[str, ...] = ()  # the unspoken rest of an interrupted reply (not body text)
+    checked_words: str = ""  # what prompted the safety check, answered once the listener says they are safe
