@@ -51,6 +51,7 @@ def test_context_changes_meaning(guide, text, context, intent) -> None:
     ("go to the 3rd step", 3), ("first step", 1), ("the final step", 10), ("go to step for", 4),
     ("take me to the step about couples counselling", 10), ("go to the step on time apart", 9),
     ("go to step twenty", 20),
+    ("take me to the conflict one", 4), ("go to step one", 1), ("back to one", 1),  # "one" as a pronoun or a number
 ])
 def test_step_numbers_in_every_spoken_form(guide, text, step) -> None:
     intent = match_intent(text, guide)

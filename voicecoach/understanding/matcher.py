@@ -41,6 +41,9 @@ SOUND_ALIKE_MIN_KEY = 4  # and when its sound key has this many sounds at least 
 WORD_SLIP_CUTOFF = 70.0  # each changed word of a fuzzy match must be this close to its counterpart ("repeet")
 LIGHT_WORDS = frozenset("my your our the this that very of some".split())
 STEP_WORDS = frozenset({"step", "number"})
+# "one" names step 1 only first, after a step word, or after one of these; elsewhere it stands for a step named
+# by its topic ("the conflict one", "this one").
+ONE_AS_NUMBER_AFTER = frozenset({"to", "at", "from", "on", "back", "and", "or", "of", "is", "was", "part"})
 MAX_TOPIC_WORDS = 6
 DISTRESS_PROBABILITY = 0.5
 MAX_FILLER_SPAN_WORDS = 16
@@ -369,7 +372,8 @@ def _with_step_slot(words: list[str], step_count: int) -> tuple[str, int | None]
                 value = step_count + 1 + value
         else:
             cardinal = read_number(words, index, allow_homophones=after_step_word)
-            if cardinal is None:
+            if cardinal is None or (words[index] == "one" and index > 0 and not after_step_word
+                                    and words[index - 1] not in ONE_AS_NUMBER_AFTER):
                 continue
             value, used = cardinal
             marker = "{n}"
