@@ -252,3 +252,54 @@ def test_the_child_process_passes_on_that_the_coach_was_speaking(guide):
     with RecognizerProcess(command_phrases(guide), engine="whisper") as worker:
         assert worker.recognize(samples, hearing) == local.recognize(samples, hearing)
         assert worker.recognize(samples) == local.recognize(samples)
+
+
+# -- stock inventions that were said ---------------------------------------------------------------------
+
+@needs_model
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+@pytest.mark.parametrize("text,heard", [("bye", "bye"), ("ok", "okay")])
+def test_a_command_whisper_also_invents_on_noise_is_taken_when_it_was_clearly_said(whisper, guide, text, heard, tmp_path):
+    """"bye" and "okay" are commands and stock inventions: said clearly (a low no-speech probability, a sure text)
+    they count; the same words invented on silence and kitchen noise do not (test_silence_and_kitchen_noise_give_no_words)."""
+    from voicecoach.audio.synth import synthesize
+    spoken = read_wav(synthesize(text, tmp_path / "command.wav", "espeak-ng:en-gb"))
+    padded = np.concatenate([np.zeros(8000, np.int16), spoken, np.zeros(8000, np.int16)])
+    transcript = whisper.recognize(padded)
+    assert transcript.text == heard and transcript.in_grammar
+    strict = WhisperRecognizer(MODEL, command_phrases(guide), replace(whisper.settings, said_invention_no_speech=0))
+    assert strict.recognize(padded).text == ""
+
+
+# -- the pipeline reads the recognizer's alternatives when the best text means nothing ------------------
+
+@pytest.mark.parametrize("best,alternative,confidence,intent", [
+    ("next please made", "next please mate", 0.9, "next"),  # the words said, ranked second
+    ("next please made", "next please mate", 0.3, "none"),  # ... but too unsure
+    ("how do i work miss", "next step", 0.9, "question"),  # a question is never traded for a command
+    ("i want to end it all", "next step", 0.9, "safety"),  # nor a concern
+    ("the weather was fine", "what was fine", 0.9, "none"),  # an alternative that is a question does not count
+])
+def test_an_alternative_is_taken_only_for_a_best_text_that_means_nothing_and_only_as_a_command(
+        guide, best, alternative, confidence, intent):
+    from voicecoach.speech.pipeline import understand
+    from voicecoach.speech.recognizer import Alternative, Transcript
+    heard = Transcript(best, 0.95, True, (Alternative(alternative, confidence),), "whisper")
+    assert understand(heard, guide).name == intent
+
+
+@needs_model
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_a_command_whisper_ranks_second_is_understood(guide, tmp_path):
+    """espeak-ng (en-gb) saying "next please mate": Whisper's best is "next please made", which means nothing."""
+    from voicecoach.audio.synth import synthesize
+    from voicecoach.speech.pipeline import understand
+    from voicecoach.understanding.vocabulary import recognizer_phrases
+    spoken = read_wav(synthesize("next please mate", tmp_path / "command.wav", "espeak-ng:en-gb"))
+    from voicecoach.audio.endpoint import find_utterances
+    from voicecoach.audio.frames import split_frames
+    padded = np.concatenate([np.zeros(8000, np.int16), spoken, np.zeros(8000, np.int16)])
+    utterance = next(iter(find_utterances(split_frames(padded)))).samples  # as the live loop hears it
+    heard = WhisperRecognizer(MODEL, recognizer_phrases(guide)).recognize(utterance)
+    assert heard.text == "next please made"
+    assert understand(heard, guide).name == "next"

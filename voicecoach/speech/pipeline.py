@@ -4,6 +4,9 @@ The rejection decision lives here, before the matcher: a transcript the recogniz
 grammar, or whose confidence is under `min_confidence`, becomes intent `none` whatever its words, with
 one exception: words that reveal danger reach the safety path at any confidence (a mumbled "i want to
 die" must not be dropped as an unsure command; a needless safety reply costs far less than a missed one).
+When the recognizer's best text means nothing, its alternatives (n-best) that it is sure enough of are read
+in turn, and the first that is a command is taken: Whisper often ranks the words said second ("next please
+made" before "next please mate"). A best text that is a question or a concern is never traded for a command.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 # "um i want to die you know" is a statement; one grammar phrase inside a long run of background words
 # (PocketSphinx on a coffee order: "i was raped are quit shh lot to i was onward nope ...") is not.
 UNSURE_DANGER_SHARE = 0.3
+# what an alternative may not become when the best text meant nothing: only commands are read from alternatives
+NOT_COMMANDS = ("none", "question", "safety")
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,15 @@ def understand(transcript: Transcript, guide: Guide, context: DialogueContext | 
         if concern is not None and _share(concern.words, transcript.text) >= UNSURE_DANGER_SHARE:
             return Intent("safety", {"concern": concern.category}, transcript.confidence, transcript.text)
         return Intent.none(transcript.text, transcript.confidence)
-    return match_intent(transcript.text, guide, context)
+    intent = match_intent(transcript.text, guide, context)
+    if intent.name != "none":
+        return intent
+    for alternative in transcript.alternatives:
+        if alternative.confidence >= min_confidence and alternative.text:
+            other = match_intent(alternative.text, guide, context)
+            if other.name not in NOT_COMMANDS:
+                return other
+    return intent
 
 
 def why_not_understood(heard: Transcript, min_confidence: float) -> str:
