@@ -155,7 +155,11 @@ def test_notes_in_the_pattern_lists_never_become_patterns() -> None:
 
 
 @pytest.mark.parametrize("text, wanted", [
-    ("i put an airtag on her keys because she asked me to", False),  # consent cancels stalking
+    ("i put an airtag on her keys because we both wanted it", False),  # consent cancels stalking
+    ("she handles my pension because i asked her to manage it", False),
+    ("he tracks my phone because i asked him for a divorce", True),  # not consent
+    ("he won't let me see my family without his permission", True),  # a partner's permission is control
+    ("he checks my phone and it was not my choice", True),
     ("he took my phone at dinner because we agreed no phones at the table", False),  # and coercive control
     ("he put an airtag on my car and follows me", True),
     ("we agreed he would keep my passport and he says he will hurt me if i ask for it", True),  # not violence
