@@ -288,10 +288,9 @@ def test_a_question_is_decoded_ahead_for_the_hangover(guide, whisper, synth, tmp
     assert len(session.turns) == 1
     turn = session.turns[0]
     assert turn.endpoint_ms == EndpointSettings().hangover_ms and "listening" in turn.heard.lower()
-    # judged at the pause, then decoded again as the hangover would hand it over: both ahead, both used
+    # judged at the pause, then decoded again as the hangover would hand it over: both ahead, both used, none
+    # made again after the hangover (how much time that saves depends on the machine: bench/latency.py says)
     assert session.decoder.used == 2 and recognizer.decodes == session.decoder.made
-    took = recognizer.durations_ms[-1]
-    assert turn.recognition_ms <= max(5.0, took - 20), (turn.recognition_ms, recognizer.durations_ms)
 
 
 def test_the_recognizer_is_asked_one_thing_at_a_time(whisper, synth) -> None:
