@@ -9,7 +9,6 @@ Batches: the examples carry no batch field, so each text's batch is where it cam
     (safety-crisis, safety-near-misses, questions-heldout, questions-uncovered, commands-ignore). Only tuning
     halves are read; the test halves never enter.
   * safety_training_danger.yaml and safety_training_harmless.yaml: one batch, "training" (one helper's).
-  * safety_training_pairs.yaml: one batch, "pairs" (two helpers' mirror pairs).
   * semantic_commands.yaml's distress examples: "command-layer".
 The command catalog, the command layer's other examples and the faq questions are always in training, less any
 text that is also in the batch left out.
@@ -63,8 +62,6 @@ def example_batches(texts: dict[str, list[str]]) -> dict[str, list[str]]:
                     packaged_yaml("voicecoach.understanding", "safety_training_danger.yaml").get("danger")))),
                 "harmless": set(map(str, semantic_safety._flatten(
                     packaged_yaml("voicecoach.understanding", "safety_training_harmless.yaml").get("harmless"))))}
-    pairs = packaged_yaml("voicecoach.understanding", "safety_training_pairs.yaml")
-    mirror = {kind: set(map(str, semantic_safety._flatten(pairs.get(kind)))) for kind in KINDS}
     from_examples = {"danger": set(map(str, examples["danger"])), "harmless": set(map(str, examples["not_danger"]))}
     batches: dict[str, list[str]] = {}
     for kind in KINDS:
@@ -74,8 +71,6 @@ def example_batches(texts: dict[str, list[str]]) -> dict[str, list[str]]:
                 batches[kind].append(origin.get(text, "unknown"))
             elif text in training[kind]:
                 batches[kind].append("training")
-            elif text in mirror[kind]:
-                batches[kind].append("pairs")
             else:
                 batches[kind].append("command-layer")
     batches["commands"] = ["always"] * len(texts["commands"])
@@ -223,7 +218,7 @@ def by_batch(choices: tuple[Choice, ...] = CHOICES, l2: float | None = None) -> 
           f"commands (always in training); leave-one-batch-out, ridge {l2}")
     print("batches (danger/harmless): " + ", ".join(
         f"{b} {batches['danger'].count(b)}/{batches['harmless'].count(b)}" for b in names))
-    lookalike = np.array([b in ("training", "pairs") or t in _near_miss_texts() for t, b in zip(texts["harmless"], batches["harmless"])])
+    lookalike = np.array([b in ("training",) or t in _near_miss_texts() for t, b in zip(texts["harmless"], batches["harmless"])])
     summary = []
     for choice in choices:
         started = time.perf_counter()
