@@ -54,6 +54,23 @@ def test_our_own_voice_through_a_delay_and_gain_is_dropped(coach_voice: AudioCli
     assert echo_filter.clean(_utterance(mic), heard_at) is None
 
 
+@pytest.mark.parametrize("gap_ms", [60, -50])
+def test_our_own_voice_is_dropped_after_a_gap_moves_it_mid_utterance(coach_voice: AudioClip, gap_ms: int) -> None:
+    # A busy machine: the speaker ran dry for 60 ms (the rest of the echo comes later), or the microphone lost
+    # 50 ms (it comes earlier). Either moves our voice by more than the block-to-block drift allowed.
+    played_at = time.monotonic() - 5.0
+    ours = resample_to_16k(np.asarray(coach_voice.samples), coach_voice.sample_rate).astype(np.float64)
+    echo = np.concatenate([np.zeros(int(0.06 * SAMPLE_RATE)), 0.4 * ours])
+    middle, gap = len(echo) // 2, abs(gap_ms) * SAMPLE_RATE // 1000
+    if gap_ms > 0:
+        mic = np.concatenate([echo[:middle], np.zeros(gap), echo[middle:]])[: len(ours)]
+    else:
+        mic = np.concatenate([echo[:middle], echo[middle + gap:]])
+    mic += np.random.default_rng(2).normal(0, 30, len(mic))
+    heard_at = played_at + len(mic) / SAMPLE_RATE
+    assert ReferenceEchoFilter(RecordedPlayback(coach_voice, played_at)).clean(_utterance(mic), heard_at) is None
+
+
 def test_a_listener_speaking_over_our_voice_is_kept_and_cleaned(coach_voice: AudioClip, tmp_path) -> None:
     played_at = time.monotonic() - 5.0
     ours = resample_to_16k(np.asarray(coach_voice.samples), coach_voice.sample_rate).astype(np.float64)

@@ -32,7 +32,9 @@ class EchoSettings:
     residual_share: float = 0.2  # energy left after removing our voice below this share → only echo
     no_echo_share: float = 0.8  # above this, our voice is not really in the utterance
     block_s: float = 0.25  # alignment is refined per block of this length
-    drift_s: float = 0.02  # how far a block's alignment may move from the utterance's
+    drift_s: float = 0.02  # how far a block's alignment may move from the previous block's
+    jump_s: float = 0.3  # how far it is searched again when the near search leaves much (a gap in the audio)
+    refit_share: float = 0.5  # a block fits when less than this share of its energy is left
 
 
 class ReferenceEchoFilter:
@@ -70,23 +72,49 @@ def global_lag(mic: np.ndarray, ref: np.ndarray) -> int:
 
 
 def subtract_echo(mic: np.ndarray, ref: np.ndarray, lag: int, settings: EchoSettings) -> np.ndarray:
-    """`mic` minus our voice, block by block: each block finds its own lag near `lag` and its own gain,
-    which follows the small clock drift between playback and capture over a long utterance."""
+    """`mic` minus our voice, block by block: each block finds its own lag and gain near the previous block's,
+    which follows the small clock drift between playback and capture over a long utterance. A block the
+    near search cannot explain is searched again over `jump_s`: a gap in playback or capture (an underrun,
+    an overflow on a busy machine) moves the echo later or earlier at once, by tens of milliseconds."""
     block = int(settings.block_s * SAMPLE_RATE)
-    search = int(settings.drift_s * SAMPLE_RATE)
-    padded = np.concatenate([np.zeros(search), ref, np.zeros(search + len(mic))])
+    near = int(settings.drift_s * SAMPLE_RATE)
+    jump = int(settings.jump_s * SAMPLE_RATE)
+    padded = np.concatenate([np.zeros(jump), ref, np.zeros(jump + len(mic))])
     residual = mic.copy()
+    shift = 0  # how far the echo has moved from `lag` so far
     for start in range(0, len(mic), block):
         piece = mic[start:start + block]
-        if not np.any(piece):
+        energy = float(np.dot(piece, piece))
+        if energy == 0:
             continue
-        base = lag + start  # where this block would sit in ref with no drift (offset by the padding)
-        window = padded[base: base + len(piece) + 2 * search]
-        scores = np.correlate(window, piece, mode="valid")
-        best = int(np.argmax(np.abs(scores)))
-        aligned = window[best: best + len(piece)]
-        power = float(np.dot(aligned, aligned))
-        if power > 0:
-            residual[start:start + len(piece)] = piece - (float(np.dot(piece, aligned)) / power) * aligned
+        base = jump + lag + start + shift  # where this block sits in `padded` with no further movement
+        left, fit = _best_fit(piece, padded, base, near)
+        if left > settings.refit_share * energy:
+            wide_left, wide_fit = _best_fit(piece, padded, jump + lag + start, jump)
+            if wide_left < 0.5 * left:
+                left, fit = wide_left, wide_fit
+        offset, residual_piece = fit
+        if left < settings.refit_share * energy:
+            shift = offset - (jump + lag + start)  # a good fit: the next block starts its search here
+        residual[start:start + len(piece)] = residual_piece
     return residual
 
+
+def _best_fit(piece: np.ndarray, padded: np.ndarray, centre: int, reach: int) -> tuple[float, tuple[int, np.ndarray]]:
+    """The best-scaled copy of `padded` within `reach` samples of `centre`, subtracted from `piece`: the energy
+    left, the copy's offset in `padded` and what is left."""
+    lo = max(0, centre - reach)
+    window = padded[lo: centre + reach + len(piece)]
+    if len(window) < len(piece):
+        return float(np.dot(piece, piece)), (centre, piece)
+    if reach > 4 * len(piece) ** 0.5:  # a long search: correlate through the FFT
+        size = 1 << int(np.ceil(np.log2(len(window) + len(piece))))
+        full = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(piece, size)), size)
+        scores = full[: len(window) - len(piece) + 1]
+    else:
+        scores = np.correlate(window, piece, mode="valid")
+    best = int(np.argmax(np.abs(scores)))
+    aligned = window[best: best + len(piece)]
+    power = float(np.dot(aligned, aligned))
+    left_piece = piece - (float(np.dot(piece, aligned)) / power) * aligned if power > 0 else piece
+    return float(np.dot(left_piece, left_piece)), (lo + best, left_piece)
