@@ -168,3 +168,21 @@ def test_notes_in_the_pattern_lists_never_become_patterns() -> None:
 ])
 def test_consent_and_fixed_idioms(text: str, wanted: bool) -> None:
     assert (find_concern(text) is not None) is wanted
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("there was a tracker hidden inside my son's rucksack when he got back from his mum's", True),
+    ("she keeps my bank card and sends all my wages to herself", True),
+    ("my uncle plays secret games with my little girl when he babysits", True),
+    ("they hit him with a belt until he bled", True),
+    ("i deserve to suffer", True),
+    ("i only shove him when he won't shut up", True),
+    ("next time it's gonna be his face", True),
+    ("i swear i'll make sure he never walks again", True),
+    ("she brought her stun gun home and tried it on me", True),
+    ("my nephew thrashes me at darts every single time", False),  # a game, not a beating
+    ("my friends threw me a leaving do", False),
+    ("i nicked myself yesterday peeling carrots", False),
+])
+def test_kinds_written_from_the_mirror_pairs(text: str, wanted: bool) -> None:
+    assert (find_concern(text) is not None) is wanted
