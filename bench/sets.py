@@ -13,27 +13,29 @@ DATA = Path(__file__).resolve().parent / "data"
 
 COMMAND_SETS = ("commands-heldout", "commands-third", "commands-fourth", "commands-fifth", "commands-sixth",
                 "commands-seventh", "commands-eighth", "commands-ninth",
-               "commands-tenth", "commands-eleventh", "commands-twelfth", "commands-thirteenth")
+               "commands-tenth", "commands-eleventh", "commands-twelfth", "commands-thirteenth",
+                "commands-fourteenth")
 IGNORE_SETS = ("commands-ignore", "commands-ignore-third", "commands-ignore-fourth", "commands-ignore-fifth",
                "commands-ignore-sixth", "commands-ignore-seventh", "commands-ignore-eighth", "commands-ignore-ninth",
                "commands-ignore-tenth", "commands-ignore-eleventh", "commands-ignore-twelfth",
-               "commands-ignore-thirteenth")
+               "commands-ignore-thirteenth", "commands-ignore-fourteenth")
 QUESTION_SETS = ("questions-heldout", "questions-third", "questions-fifth", "questions-sixth", "questions-seventh",
                  "questions-eighth", "questions-ninth", "questions-eleventh", "questions-twelfth",
-                 "questions-thirteenth")
+                 "questions-thirteenth", "questions-fourteenth")
 UNCOVERED_SETS = ("questions-uncovered", "questions-uncovered-third", "questions-uncovered-fifth",
                   "questions-uncovered-sixth", "questions-uncovered-seventh", "questions-uncovered-eighth",
                   "questions-uncovered-ninth", "questions-uncovered-eleventh",
-                  "questions-uncovered-twelfth", "questions-uncovered-thirteenth")
+                  "questions-uncovered-twelfth", "questions-uncovered-thirteenth",
+                  "questions-uncovered-fourteenth")
 CRISIS_SETS = ("safety-crisis", "safety-crisis-extra", "safety-crisis-third", "safety-crisis-fourth",
                "safety-crisis-sixth", "safety-crisis-seventh", "safety-crisis-eighth", "safety-crisis-ninth",
                "safety-crisis-tenth", "safety-crisis-eleventh", "safety-crisis-twelfth",
-               "safety-crisis-thirteenth")
+               "safety-crisis-thirteenth", "safety-crisis-fourteenth")
 NEAR_MISS_SETS = ("safety-near-misses", "safety-near-misses-extra", "safety-near-misses-third",
                   "safety-near-misses-fourth", "safety-near-misses-sixth", "safety-near-misses-seventh",
                   "safety-near-misses-eighth", "safety-near-misses-ninth", "safety-near-misses-tenth",
                   "safety-near-misses-eleventh", "safety-near-misses-twelfth",
-                  "safety-near-misses-thirteenth")
+                  "safety-near-misses-thirteenth", "safety-near-misses-fourteenth")
 
 # Mirror pairs (each crisis statement has a near-miss twin with the same `pair` id): judged like the sets above,
 # the patterns may be tuned on their tuning halves, but the meaning layers never learn from them (training the
