@@ -114,8 +114,8 @@ def test_the_speaker_heard_by_the_microphone_is_measured_and_removed(pulse, synt
     echo = checks(report)["echo"]
     assert echo["details"]["echo"] is True, echo
     assert 30 <= echo["details"]["delay_ms"] <= 400, echo
-    assert echo["verdict"] == "ok" and "barge-in will work" in echo["summary"]
-    assert echo["details"]["removed_db"] > 7
+    assert echo["verdict"] == "ok" and "barge-in will work" in echo["summary"], echo
+    assert echo["details"]["removed_db"] > 7, echo
 
 
 def test_with_no_audio_devices_it_says_so(tmp_path) -> None:
