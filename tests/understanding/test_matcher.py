@@ -110,3 +110,15 @@ def test_catalog_phrasings_map_to_one_intent_each() -> None:
             for phrase in expand(template):
                 phrase = _clean(phrase)
                 assert owner.setdefault(phrase, intent) == intent, (phrase, owner[phrase], intent)
+
+
+@pytest.mark.parametrize("text, intent, step", [
+    ("take me back to the last step the kids were loud", "previous", None),
+    ("hang on go back to the last step", "previous", None),
+    ("skip ahead to the last step", "goto_step", 10),
+    ("go to the last step", "goto_step", 10),
+])
+def test_back_to_the_last_step_is_the_one_before(guide, text, intent, step) -> None:
+    """"last" after "back" is the step before this one; without it, the guide's final step."""
+    found = match_intent(text, guide, DialogueContext(step=4))
+    assert found.name == intent and found.slots.get("step") == step

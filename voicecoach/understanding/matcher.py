@@ -265,12 +265,20 @@ def _command_by_meaning(guess: Guess, words: list[str], guide: Guide, context: D
     if guess.intent in ("yes", "no") and not context.awaiting_confirmation:
         return None
     if guess.intent == "goto_step":
+        if _back_to_the_last(words):
+            return Intent("previous", {}, score, text)
         slots = _step_slot_anywhere(words, guide)
         return Intent("goto_step", slots, score, text) if slots else None
     if guess.intent == "explain":
         topic = _topic_within(_trim_topic(words), guide_terms(guide), anywhere=True)
         return Intent("explain", {"topic": topic[0]}, score, text) if topic else None
     return Intent(guess.intent, {}, score, text)
+
+
+def _back_to_the_last(words: list[str]) -> bool:
+    """ "take me back to the last step, i was paying for parking": "last" after "back" is the step before this
+    one, not the guide's final step (the catalog's exact phrasings say so too)."""
+    return any(word == "last" and "back" in words[max(0, index - 3):index] for index, word in enumerate(words))
 
 
 def _step_slot_anywhere(words: list[str], guide: Guide) -> dict[str, int]:
@@ -583,6 +591,8 @@ def _match_wrapped(words: list[str], guide: Guide, context: DialogueContext,
                 if likeness is None or likeness < REASON_MIN_COMMAND_LIKENESS:
                     continue
             if intent is not None:
+                if intent.name == "goto_step" and _back_to_the_last(words[:end]):
+                    intent = Intent("previous", {}, intent.score, text)
                 return Intent(intent.name, intent.slots, round(0.6 + 0.3 * (end - start) / len(words), 3), text)
     return None
 
