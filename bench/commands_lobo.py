@@ -51,6 +51,9 @@ SWEEP: tuple[dict[str, float], ...] = (
     {"SHORT_MIN_PROBABILITY": 0.7},
     {"MIN_NEAREST": 0.5},
     {"STATEMENT_EVERYDAY_GAP": 0.025},
+    {"SURE_GAP_OVER_NONE": 0.05},
+    {"SURE_GAP_OVER_NONE": 0.025},
+    {"SURE_GAP_OVER_NONE": 0.0},
 )
 # The matcher's steps before the command layer's thresholds come into play, kept for each left-out batch while the
 # settings are tried (they do not depend on the thresholds); the question gate is kept by its two thresholds.
