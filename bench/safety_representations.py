@@ -218,7 +218,7 @@ def by_batch(choices: tuple[Choice, ...] = CHOICES, l2: float | None = None) -> 
           f"commands (always in training); leave-one-batch-out, ridge {l2}")
     print("batches (danger/harmless): " + ", ".join(
         f"{b} {batches['danger'].count(b)}/{batches['harmless'].count(b)}" for b in names))
-    lookalike = np.array([b in ("training",) or t in _near_miss_texts() for t, b in zip(texts["harmless"], batches["harmless"])])
+    lookalike = np.array([b == "training" or t in _near_miss_texts() for t, b in zip(texts["harmless"], batches["harmless"])])
     summary = []
     for choice in choices:
         started = time.perf_counter()

@@ -66,9 +66,14 @@ class ReferenceEchoFilter:
 
 def global_lag(mic: np.ndarray, ref: np.ndarray) -> int:
     """Where in `ref` the `mic` signal starts, by cross-correlation (FFT)."""
-    size = 1 << int(np.ceil(np.log2(len(ref) + len(mic))))
-    correlation = np.fft.irfft(np.fft.rfft(ref, size) * np.conj(np.fft.rfft(mic, size)), size)
-    return int(np.argmax(correlation[: max(1, len(ref) - len(mic) + 1)]))
+    return int(np.argmax(_correlation(ref, mic)))
+
+
+def _correlation(long: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """How well `short` matches `long` at each offset where it fits (at least one), through the FFT."""
+    size = 1 << int(np.ceil(np.log2(len(long) + len(short))))
+    full = np.fft.irfft(np.fft.rfft(long, size) * np.conj(np.fft.rfft(short, size)), size)
+    return full[: max(1, len(long) - len(short) + 1)]
 
 
 def subtract_echo(mic: np.ndarray, ref: np.ndarray, lag: int, settings: EchoSettings) -> np.ndarray:
@@ -107,12 +112,8 @@ def _best_fit(piece: np.ndarray, padded: np.ndarray, centre: int, reach: int) ->
     window = padded[lo: centre + reach + len(piece)]
     if len(window) < len(piece):
         return float(np.dot(piece, piece)), (centre, piece)
-    if reach > 4 * len(piece) ** 0.5:  # a long search: correlate through the FFT
-        size = 1 << int(np.ceil(np.log2(len(window) + len(piece))))
-        full = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(piece, size)), size)
-        scores = full[: len(window) - len(piece) + 1]
-    else:
-        scores = np.correlate(window, piece, mode="valid")
+    long_search = reach > 4 * len(piece) ** 0.5  # then the FFT is the faster way
+    scores = _correlation(window, piece) if long_search else np.correlate(window, piece, mode="valid")
     best = int(np.argmax(np.abs(scores)))
     aligned = window[best: best + len(piece)]
     power = float(np.dot(aligned, aligned))

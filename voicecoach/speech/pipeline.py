@@ -30,7 +30,7 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 # (PocketSphinx on a coffee order: "i was raped are quit shh lot to i was onward nope ...") is not.
 UNSURE_DANGER_SHARE = 0.3
 # what an alternative may not become when the best text meant nothing: only commands are read from alternatives
-NOT_COMMANDS = ("none", "question", "safety")
+NOT_TAKEN_FROM_ALTERNATIVES = ("none", "question", "safety")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def understand(transcript: Transcript, guide: Guide, context: DialogueContext | 
     for alternative in transcript.alternatives:
         if alternative.confidence >= min_confidence and alternative.text:
             other = match_intent(alternative.text, guide, context)
-            if other.name not in NOT_COMMANDS:
+            if other.name not in NOT_TAKEN_FROM_ALTERNATIVES:
                 return other
     return intent
 

@@ -124,8 +124,7 @@ class Guess:
         allowed = 0 if self.intent in ABOUT_SOMETHING else 1
         if unknown <= allowed and self.probability >= MIN_PROBABILITY and self.nearest >= MIN_NEAREST:
             return True
-        return (unknown <= 2 * allowed and self.probability >= SURE_PROBABILITY and self.margin >= SURE_MARGIN
-                and self.nearest >= SURE_NEAREST)
+        return unknown <= 2 * allowed and sure and self.nearest >= SURE_NEAREST
 
     def may_end_in_command(self) -> bool:
         """Whether, read as a whole, the utterance may hold a command after an aside: a command is what the layer
